@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * sha256 on OpenSSL's EVP interface (digest.h), in pieces or at once, and validation of the
+ * "sha256:<hex>" digests that name content in the OCI image spec. Only sha256 is accepted: it
+ * is what registries and berth's content store use, and one algorithm keeps every digest
+ * comparable as a string.
+ */
+#include "common/digest.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+#include "common/error.h"
+
+#define DIGEST_PREFIX "sha256:"
+
+struct berth_sha256 {
+    EVP_MD_CTX *ctx;
+};
+
+/* EVP fails only when out of memory or misconfigured (a FIPS provider without sha256); neither
+ * is something a caller could handle, so, as with xmalloc, berth aborts. */
+static void __attribute__((noreturn)) die_evp(const char *what)
+{
+    fprintf(stderr, "openssl: %s failed\n", what);
+    abort();
+}
+
+struct berth_sha256 *
+berth_sha256_new(void)
+{
+    struct berth_sha256 *h = xzalloc(sizeof(*h));
+
+    h->ctx = EVP_MD_CTX_new();
+    if (h->ctx == NULL) die_evp("EVP_MD_CTX_new");
+    if (EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) die_evp("EVP_DigestInit_ex");
+    return h;
+}
+
+void
+berth_sha256_update(struct berth_sha256 *h, const void *buf, size_t len)
+{
+    if (len > 0 && EVP_DigestUpdate(h->ctx, buf, len) != 1) die_evp("EVP_DigestUpdate");
+}
+
+void
+berth_sha256_final(struct berth_sha256 *h, char hex[BERTH_SHA256_HEX_LEN + 1])
+{
+    static const char digits[] = "0123456789abcdef";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+
+    if (EVP_DigestFinal_ex(h->ctx, md, &md_len) != 1 || md_len * 2 != BERTH_SHA256_HEX_LEN)
+        die_evp("EVP_DigestFinal_ex");
+    for (unsigned int i = 0; i < md_len; i++) {
+        hex[2 * i] = digits[md[i] >> 4];
+        hex[2 * i + 1] = digits[md[i] & 0xf];
+    }
+    hex[BERTH_SHA256_HEX_LEN] = '\0';
+}
+
+void
+berth_sha256_free(struct berth_sha256 *h)
+{
+    if (h == NULL) return;
+    EVP_MD_CTX_free(h->ctx);
+    free(h);
+}
+
+void
+berth_sha256_buf(const void *buf, size_t len, char hex[BERTH_SHA256_HEX_LEN + 1])
+{
+    cleanup_sha256 struct berth_sha256 *h = berth_sha256_new();
+
+    berth_sha256_update(h, buf, len);
+    berth_sha256_final(h, hex);
+}
+
+int
+berth_sha256_fd(int fd, char hex[BERTH_SHA256_HEX_LEN + 1], struct berth_err *err)
+{
+    cleanup_sha256 struct berth_sha256 *h = berth_sha256_new();
+    const size_t size = 128 * 1024;
+    cleanup_free char *buf = xmalloc(size);
+
+    for (;;) {
+        ssize_t n = read(fd, buf, size);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return berth_err_set(err, errno, "read fd %d", fd);
+        if (n == 0) break;
+        berth_sha256_update(h, buf, (size_t)n);
+    }
+    berth_sha256_final(h, hex);
+    return 0;
+}
+
+int
+berth_digest_parse(const char *digest, const char **hex, struct berth_err *err)
+{
+    const size_t prefix_len = strlen(DIGEST_PREFIX);
+
+    if (digest == NULL) return berth_err_set(err, 0, "missing digest");
+    if (strncmp(digest, DIGEST_PREFIX, prefix_len) != 0) {
+        if (strchr(digest, ':') == NULL)
+            return berth_err_set(err, 0, "invalid digest `%s`: expected sha256:<hex>", digest);
+        return berth_err_set(err, 0, "unsupported digest algorithm in `%s`", digest);
+    }
+
+    const char *p = digest + prefix_len;
+    size_t len = strspn(p, "0123456789abcdef");
+    if (len != BERTH_SHA256_HEX_LEN || p[len] != '\0')
+        return berth_err_set(err, 0, "invalid digest `%s`: expected %d lowercase hex digits",
+                             digest, BERTH_SHA256_HEX_LEN);
+    *hex = p;
+    return 0;
+}

@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The container lifecycle (container.h) on top of the state files (state.h), the child-side
+// init (linux/init.c) and cgroups (linux/cgroup.c). The parent half of create lives here: it
+// clones the init into its new namespaces, writes its id maps, puts it in its cgroups, tells
+// it to go on, and records it once it reports ready. Whatever it made is undone if any step
+// fails, in reverse order.
+
+#include "ocirun/container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/error.h"
+#include "common/fs.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "ocirun/linux/cgroup.h"
+#include "ocirun/linux/init.h"
+#include "ocirun/linux/namespaces.h"
+#include "ocirun/linux/sync.h"
+#include "ocirun/linux/terminal.h"
+#include "ocirun/ocirun.h"
+#include "ocirun/spec.h"
+#include "ocirun/state.h"
+
+#include <json-c/json.h>
+
+static char *
+now_rfc3339(void)
+{
+    struct timespec ts;
+    struct tm tm;
+    char buf[64];
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+    return xasprintf("%s.%09ldZ", buf, ts.tv_nsec);
+}
+
+/* What create has made so far, for rollback. */
+struct creation {
+    struct ocirun_state *st;
+    bool dir_made;
+    pid_t pid;
+};
+
+static void
+rollback(struct ocirun_global *g, struct creation *c)
+{
+    struct berth_err err = BERTH_ERR_INIT;
+    if (c->pid > 0) {
+        kill(c->pid, SIGKILL);
+        while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
+    if (c->st && c->st->cgroups && ocirun_cgroup_destroy(c->st->cgroups, &err) < 0)
+        berth_err_warn(&err);
+    if (c->dir_made && ocirun_state_remove(g->root, c->st->id, &err) < 0)
+        berth_err_warn(&err);
+}
+
+static int
+check_terminal(const struct ocirun_spec *spec, const struct ocirun_create_opts *o,
+               struct berth_err *err)
+{
+    if (spec->process.terminal && !o->console_socket)
+        return berth_err_set(err, EINVAL,
+                             "process.terminal is set but no --console-socket was given");
+    if (!spec->process.terminal && o->console_socket)
+        return berth_err_set(err, EINVAL,
+                             "--console-socket given but process.terminal is not set");
+    return 0;
+}
+
+static pid_t
+clone_init(int flags)
+{
+    /* Raw clone: like fork, plus the namespace flags. The process is single-threaded, so
+     * nothing is lost by skipping glibc's fork handlers. */
+    return (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+/* The parent half of create; on success c->st describes the created container and c->pid is
+ * its init (still our child). */
+static int
+create(struct ocirun_global *g, const struct ocirun_create_opts *o, struct creation *c,
+       struct berth_err *err)
+{
+    int ns_fds[OCIRUN_NS_COUNT];
+    cleanup_close int fifo = -1, console = -1, sync_parent = -1, sync_child = -1;
+    int sv[2];
+
+    if (ocirun_state_check_id(o->id, err) < 0)
+        return -1;
+    cleanup_spec struct ocirun_spec *spec = ocirun_spec_load(o->bundle ? o->bundle : ".", err);
+    if (!spec)
+        return -1;
+    if (check_terminal(spec, o, err) < 0)
+        return -1;
+    if (ocirun_state_mkdir(g->root, o->id, err) < 0)
+        return -1;
+    c->dir_made = true;
+
+    struct ocirun_state *st = c->st = ocirun_state_new(g->root, o->id);
+    st->creating = true;
+    st->bundle = xstrdup(spec->bundle);
+    st->rootfs = xstrdup(spec->root_path);
+    st->created = now_rfc3339();
+    st->owner = xstrdup("");
+    st->new_pidns = spec->ns[OCIRUN_NS_PID].wanted && !spec->ns[OCIRUN_NS_PID].path;
+    if (spec->annotations)
+        st->annotations = json_object_get(spec->annotations);
+    if (ocirun_state_save(st, err) < 0)
+        return -1;
+
+    cleanup_free char *fifo_path = ocirun_state_fifo_path(st);
+    if (mkfifo(fifo_path, 0622) < 0)
+        return berth_err_set(err, errno, "mkfifo `%s`", fifo_path);
+    fifo = open(fifo_path, O_RDWR | O_CLOEXEC);
+    if (fifo < 0)
+        return berth_err_set(err, errno, "open `%s`", fifo_path);
+    if (o->console_socket) {
+        console = ocirun_terminal_connect(o->console_socket, err);
+        if (console < 0)
+            return -1;
+    }
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return berth_err_set(err, errno, "socketpair");
+    sync_parent = sv[0];
+    sync_child = sv[1];
+    if (ocirun_ns_open(spec, ns_fds, err) < 0)
+        return -1;
+    if (ocirun_ns_prepare_parent(spec, ns_fds, err) < 0) {
+        ocirun_ns_close(ns_fds);
+        return -1;
+    }
+
+    c->pid = clone_init(ocirun_ns_clone_flags(spec));
+    if (c->pid < 0) {
+        ocirun_ns_close(ns_fds);
+        return berth_err_set(err, errno, "clone container init");
+    }
+    if (c->pid == 0) {
+        struct ocirun_init in = {
+            .spec = spec,
+            .sync_fd = sync_child,
+            .fifo_fd = fifo,
+            .console_fd = console,
+            .preserve_fds = o->preserve_fds,
+            .no_pivot = o->no_pivot,
+        };
+        close(sync_parent);
+        memcpy(in.ns_fds, ns_fds, sizeof(ns_fds));
+        ocirun_init_run(&in);
+    }
+    ocirun_ns_close(ns_fds);
+    close(steal_fd(&sync_child));
+
+    if (ocirun_ns_write_maps(spec, c->pid, err) < 0 ||
+        ocirun_cgroup_enter(spec->cgroups_path, o->id, c->pid, &st->cgroups, err) < 0) {
+        /* The child waits for GO; closing our end makes it exit at once. */
+        return -1;
+    }
+    if (ocirun_sync_send(sync_parent, OCIRUN_SYNC_GO, 0, NULL) < 0)
+        return berth_err_set(err, errno, "signal container init");
+    int type = ocirun_sync_recv(sync_parent, err);
+    if (type < 0)
+        return -1;
+    if (type != OCIRUN_SYNC_READY)
+        return berth_err_set(err, EPROTO, "unexpected message %d from container init", type);
+
+    bool zombie;
+    st->pid = c->pid;
+    st->pid_start = ocirun_proc_start_time(c->pid, &zombie);
+    st->creating = false;
+    if (ocirun_state_save(st, err) < 0)
+        return -1;
+    if (o->pid_file) {
+        char buf[32];
+        int n = snprintf(buf, sizeof(buf), "%d", (int)c->pid);
+        if (berth_fs_write_atomic(o->pid_file, buf, n, 0644, err) < 0)
+            return berth_err_wrap(err, "pid file");
+    }
+    return 0;
+}
+
+int
+ocirun_container_create(struct ocirun_global *g, const struct ocirun_create_opts *o,
+                        struct berth_err *err)
+{
+    struct creation c = {0};
+    int rc = create(g, o, &c, err);
+    if (rc < 0) {
+        rollback(g, &c);
+        berth_err_wrap(err, "create container `%s`", o->id);
+    }
+    if (c.st)
+        ocirun_state_free(c.st);
+    return rc;
+}
+
+/* Let the init go on: one byte into exec.fifo (see linux/init.c), then the fifo goes, which
+ * is what makes the state read "running". */
+static int
+release(const struct ocirun_state *st, struct berth_err *err)
+{
+    cleanup_free char *path = ocirun_state_fifo_path(st);
+    /* O_NONBLOCK: if the init died, there is no reader and this fails with ENXIO instead of
+     * hanging. */
+    cleanup_close int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return berth_err_set(err, errno == ENXIO ? ESRCH : errno, "open `%s`", path);
+    if (write(fd, "0", 1) != 1)
+        return berth_err_set(err, errno, "write `%s`", path);
+    if (unlink(path) < 0)
+        return berth_err_set(err, errno, "remove `%s`", path);
+    return 0;
+}
+
+int
+ocirun_container_start(struct ocirun_global *g, const char *id, struct berth_err *err)
+{
+    cleanup_state struct ocirun_state *st = ocirun_state_load(g->root, id, err);
+    if (!st)
+        return -1;
+    enum ocirun_status s = ocirun_state_status(st);
+    if (s != OCIRUN_CREATED)
+        return berth_err_set(err, EBUSY, "cannot start container `%s`: it is %s, not created", id,
+                             ocirun_status_name(s));
+    if (release(st, err) < 0)
+        return berth_err_wrap(err, "start container `%s`", id);
+    return 0;
+}
+
+/* Wait up to timeout_ms for a process that is not our child to exit. */
+static int
+wait_gone(const struct ocirun_state *st, int timeout_ms)
+{
+    int fd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+    if (fd < 0)
+        return errno == ESRCH ? 0 : -1;
+    /* The pid was checked before the open; make sure it is still our process. */
+    if (!ocirun_state_pid_alive(st)) {
+        close(fd);
+        return 0;
+    }
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int r;
+    do
+        r = poll(&p, 1, timeout_ms);
+    while (r < 0 && errno == EINTR);
+    close(fd);
+    return r > 0 ? 0 : -1;
+}
+
+/* Signal the container: its init, or with all (or without a pid namespace of its own, where
+ * the init's death would not take the others along) every process in its cgroup. */
+static int
+signal_container(const struct ocirun_state *st, int sig, bool all, struct berth_err *err)
+{
+    if (all && st->cgroups && st->cgroups[0])
+        return ocirun_cgroup_kill_all(st->cgroups, sig, err);
+    if (kill(st->pid, sig) < 0)
+        return berth_err_set(err, errno, "kill pid %d", (int)st->pid);
+    return 0;
+}
+
+int
+ocirun_container_kill(struct ocirun_global *g, const char *id, int sig, bool all,
+                      struct berth_err *err)
+{
+    cleanup_state struct ocirun_state *st = ocirun_state_load(g->root, id, err);
+    if (!st)
+        return -1;
+    enum ocirun_status s = ocirun_state_status(st);
+    if (s == OCIRUN_STOPPED || s == OCIRUN_CREATING) {
+        if (all && s == OCIRUN_STOPPED)
+            return ocirun_cgroup_kill_all(st->cgroups, sig, err);
+        return berth_err_set(err, ESRCH, "container `%s` is not running", id);
+    }
+    return signal_container(st, sig, all, err);
+}
+
+static int
+destroy(struct ocirun_global *g, struct ocirun_state *st, struct berth_err *err)
+{
+    if (ocirun_cgroup_destroy(st->cgroups, err) < 0)
+        return -1;
+    return ocirun_state_remove(g->root, st->id, err);
+}
+
+int
+ocirun_container_delete(struct ocirun_global *g, const char *id, bool force, struct berth_err *err)
+{
+    cleanup_state struct ocirun_state *st = ocirun_state_load(g->root, id, err);
+    if (!st) {
+        /* A state dir without readable state is debris of a crash: --force clears it. */
+        cleanup_free char *dir = xasprintf("%s/%s", g->root, id);
+        if (!force || err->code == ENOENT || ocirun_state_check_id(id, NULL) < 0 ||
+            !berth_fs_exists(dir))
+            return -1;
+        berth_err_warn(err);
+        return ocirun_state_remove(g->root, id, err);
+    }
+    enum ocirun_status s = ocirun_state_status(st);
+    if ((s == OCIRUN_RUNNING || s == OCIRUN_PAUSED) && !force)
+        return berth_err_set(err, EBUSY, "cannot delete container `%s` that is not stopped: %s", id,
+                             ocirun_status_name(s));
+    if (s == OCIRUN_RUNNING || s == OCIRUN_PAUSED || s == OCIRUN_CREATED) {
+        if (signal_container(st, SIGKILL, !st->new_pidns, err) < 0 && err->code != ESRCH)
+            return berth_err_wrap(err, "delete container `%s`", id);
+        berth_err_clear(err);
+        if (wait_gone(st, 10000) < 0)
+            return berth_err_set(err, ETIMEDOUT, "delete container `%s`: init pid %d did not exit",
+                                 id, (int)st->pid);
+    }
+    if (destroy(g, st, err) < 0)
+        return berth_err_wrap(err, "delete container `%s`", id);
+    return 0;
+}
+
+/* Foreground run: forward every signal we can catch to the init, reap children (we are a
+ * subreaper, so orphans of a container without its own pid namespace come to us), and return
+ * when the init exits. */
+static int
+forward_and_wait(pid_t pid, const sigset_t *set)
+{
+    for (;;) {
+        siginfo_t si;
+        int sig = sigwaitinfo(set, &si);
+        if (sig < 0)
+            continue;
+        if (sig != SIGCHLD) {
+            kill(pid, sig);
+            continue;
+        }
+        int status;
+        pid_t r;
+        while ((r = waitpid(-1, &status, WNOHANG)) > 0) {
+            if (r != pid)
+                continue;
+            if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+            return 128 + WTERMSIG(status);
+        }
+    }
+}
+
+int
+ocirun_container_run(struct ocirun_global *g, const struct ocirun_create_opts *o, bool detach,
+                     struct berth_err *err)
+{
+    if (detach) {
+        if (ocirun_container_create(g, o, err) < 0)
+            return -1;
+        if (ocirun_container_start(g, o->id, err) < 0) {
+            struct berth_err e2 = BERTH_ERR_INIT;
+            if (ocirun_container_delete(g, o->id, true, &e2) < 0)
+                berth_err_warn(&e2);
+            return -1;
+        }
+        return 0;
+    }
+
+    /* Block before clone so no signal slips through between the two; the init unblocks. */
+    sigset_t set, old;
+    sigfillset(&set);
+    sigdelset(&set, SIGSEGV);
+    sigdelset(&set, SIGBUS);
+    sigdelset(&set, SIGILL);
+    sigdelset(&set, SIGFPE);
+    sigprocmask(SIG_BLOCK, &set, &old);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+    struct creation c = {0};
+    int status = -1;
+    if (create(g, o, &c, err) < 0 || release(c.st, err) < 0) {
+        rollback(g, &c);
+        berth_err_wrap(err, "run container `%s`", o->id);
+    } else {
+        status = forward_and_wait(c.pid, &set);
+        if (destroy(g, c.st, err) < 0) {
+            berth_err_warn(err);
+        }
+    }
+    if (c.st)
+        ocirun_state_free(c.st);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return status;
+}

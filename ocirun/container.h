@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The runtime library behind the commands: one call per operation of the OCI runtime spec.
+ * Each takes the global options, the container id and what the command line added, and
+ * returns 0 (or an exit status for run) or -1 with err. A failed create leaves nothing behind:
+ * no state directory, cgroup, mount or process.
+ */
+#ifndef BERTH_OCIRUN_CONTAINER_H
+#define BERTH_OCIRUN_CONTAINER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct berth_err;
+struct ocirun_global;
+
+struct ocirun_create_opts {
+    const char *id;
+    const char *bundle;         /* default "." */
+    const char *pid_file;       /* NULL: none */
+    const char *console_socket; /* NULL: none */
+    bool no_pivot;
+    bool no_new_keyring;
+    int preserve_fds;
+};
+
+/* create: set everything up; the container's init waits for start. */
+int ocirun_container_create(struct ocirun_global *g, const struct ocirun_create_opts *o,
+                            struct berth_err *err);
+
+/* start: let a created container's init exec the user process. */
+int ocirun_container_start(struct ocirun_global *g, const char *id, struct berth_err *err);
+
+/* run: create + start. Detached, returns 0 once started. Otherwise stays the container's
+ * parent, forwards signals, waits, deletes the container and returns its exit status
+ * (128 + signal when killed). */
+int ocirun_container_run(struct ocirun_global *g, const struct ocirun_create_opts *o, bool detach,
+                         struct berth_err *err);
+
+/* kill: send sig to the init, or with all to every process in its cgroup. */
+int ocirun_container_kill(struct ocirun_global *g, const char *id, int sig, bool all,
+                          struct berth_err *err);
+
+/* delete: remove a stopped (or created) container; force kills a running one first. */
+int ocirun_container_delete(struct ocirun_global *g, const char *id, bool force,
+                            struct berth_err *err);
+
+/* Signal names as kill(1) and runc take them: "KILL", "SIGKILL", "9", "RTMIN+3".
+ * Returns the number or -1 with err naming the bad signal. */
+int ocirun_signal_parse(const char *s, struct berth_err *err);
+
+#endif

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Shared between cgroup.c and its backends: a mounted hierarchy and the per-version ops.
+ */
+#ifndef BERTH_OCIRUN_LINUX_CGROUP_INTERNAL_H
+#define BERTH_OCIRUN_LINUX_CGROUP_INTERNAL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct berth_err;
+
+struct cgroup_hierarchy {
+    char *mount;       /* mount point, e.g. /sys/fs/cgroup/memory */
+    char *root;        /* mountinfo root of the mount ("/" unless inside a container) */
+    char *controllers; /* "cpu,cpuacct", "name=systemd", "" for cgroup2 */
+    bool v2;
+};
+
+/* One backend per cgroup version. `prepare` runs on a freshly made directory before any pid
+ * is moved in (v1 cpuset needs cpus and mems copied from its parent or attach fails). */
+struct cgroup_ops {
+    const char *name;
+    int (*prepare)(const struct cgroup_hierarchy *h, const char *dir, struct berth_err *err);
+};
+
+extern const struct cgroup_ops ocirun_cgroup_v1_ops;
+extern const struct cgroup_ops ocirun_cgroup_v2_ops;
+
+/* Write a string to dir/file (no O_CREAT: cgroup files exist or the kernel lacks them). */
+int ocirun_cgroup_write(const char *dir, const char *file, const char *value,
+                        struct berth_err *err);
+
+#endif

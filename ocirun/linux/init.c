@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The container init (see init.h and the conversation drawn in sync.h). Until READY every
+// failure goes back to the parent, which prints it and undoes the container; the child just
+// exits. After READY only the wait for `start` and the exec remain.
+
+#include "ocirun/linux/init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/error.h"
+#include "ocirun/linux/namespaces.h"
+#include "ocirun/linux/process.h"
+#include "ocirun/linux/rootfs.h"
+#include "ocirun/linux/sync.h"
+#include "ocirun/linux/terminal.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static int
+set_names(const struct ocirun_spec *spec, struct berth_err *err)
+{
+    if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+        return berth_err_set(err, errno, "set hostname `%s`", spec->hostname);
+    if (spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
+        return berth_err_set(err, errno, "set domainname `%s`", spec->domainname);
+    return 0;
+}
+
+/* Every fd the container should not inherit is marked close-on-exec; the preserved range
+ * (3 .. 3+n-1) is made inheritable. */
+static int
+prepare_fds(int preserve, struct berth_err *err)
+{
+    for (int fd = 3; fd < 3 + preserve; fd++) {
+        int flags = fcntl(fd, F_GETFD);
+        if (flags < 0)
+            return berth_err_set(err, errno, "preserved fd %d", fd);
+        if (fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
+            return berth_err_set(err, errno, "preserve fd %d", fd);
+    }
+    if (syscall(SYS_close_range, 3 + preserve, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+        return berth_err_set(err, errno, "mark fds close-on-exec");
+    return 0;
+}
+
+static int
+setup(struct ocirun_init *in, char **exe, struct berth_err *err)
+{
+    const struct ocirun_spec *spec = in->spec;
+
+    if (ocirun_sync_recv(in->sync_fd, err) != OCIRUN_SYNC_GO)
+        return err->msg ? -1 : berth_err_set(err, EPROTO, "unexpected message from parent");
+    if (ocirun_ns_join(in->ns_fds, err) < 0)
+        return -1;
+    int unshare_flags = ocirun_ns_unshare_flags(spec);
+    if (spec->ns[OCIRUN_NS_CGROUP].wanted && !spec->ns[OCIRUN_NS_CGROUP].path)
+        unshare_flags |= CLONE_NEWCGROUP;
+    if (unshare_flags && unshare(unshare_flags) < 0)
+        return berth_err_set(err, errno, "create namespaces");
+    if (spec->ns[OCIRUN_NS_USER].wanted) {
+        /* Become the namespace's root now that the parent wrote the maps. */
+        if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+            return berth_err_set(err, errno, "become root in the user namespace");
+    }
+    if (set_names(spec, err) < 0)
+        return -1;
+    if (!spec->ns[OCIRUN_NS_MNT].wanted)
+        return berth_err_set(err, EINVAL, "a mount namespace is required");
+    if (ocirun_rootfs_prepare(spec, err) < 0 || ocirun_rootfs_enter(spec, in->no_pivot, err) < 0)
+        return berth_err_wrap(err, "rootfs");
+    if (spec->process.terminal && ocirun_terminal_setup(&spec->process, in->console_fd, err) < 0)
+        return -1;
+    if (ocirun_process_setup(&spec->process, err) < 0)
+        return -1;
+    *exe = ocirun_process_find_exe(&spec->process, err);
+    if (!*exe)
+        return -1;
+    return prepare_fds(in->preserve_fds, err);
+}
+
+_Noreturn void
+ocirun_init_run(struct ocirun_init *in)
+{
+    struct berth_err err = BERTH_ERR_INIT;
+    sigset_t all;
+    char *exe = NULL;
+
+    /* The parent blocks signals to forward them; the container starts with none blocked. */
+    sigemptyset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    prctl(PR_SET_PDEATHSIG, 0);
+
+    if (setup(in, &exe, &err) < 0)
+        ocirun_sync_fail(in->sync_fd, &err);
+    ocirun_sync_send(in->sync_fd, OCIRUN_SYNC_READY, 0, NULL);
+    close(in->sync_fd);
+
+    /* Wait for `start`: it writes one byte to exec.fifo. We hold the fifo open read-write,
+     * so this read blocks until then, and `start` never blocks on a dead reader. */
+    char c;
+    ssize_t n;
+    do
+        n = read(in->fifo_fd, &c, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1)
+        _exit(127);
+    close(in->fifo_fd);
+
+    execve(exe, in->spec->process.args, in->spec->process.env);
+    dprintf(2, "ocirun: exec `%s`: %s\n", exe, strerror(errno));
+    _exit(127);
+}

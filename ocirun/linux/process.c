@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Per-process settings from config.json's `process`, applied in the container (process.h).
+
+#include "ocirun/linux/process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/error.h"
+#include "common/fs.h"
+#include "ocirun/spec.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static int
+set_oom_score(int value, struct berth_err *err)
+{
+    char buf[16];
+    int n = snprintf(buf, sizeof(buf), "%d", value);
+    cleanup_close int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, buf, n) != n)
+        return berth_err_set(err, errno, "set oom_score_adj to %d", value);
+    return 0;
+}
+
+static const char *
+rlimit_name(int resource)
+{
+    const char *name;
+    for (size_t i = 0; (name = ocirun_rlimit_name(i)); i++)
+        if (ocirun_rlimit_parse(name) == resource)
+            return name;
+    return "?";
+}
+
+int
+ocirun_process_setup(const struct ocirun_process *p, struct berth_err *err)
+{
+    for (size_t i = 0; i < p->n_rlimits; i++) {
+        struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
+        if (setrlimit(p->rlimits[i].resource, &rl) < 0)
+            return berth_err_set(err, errno, "set rlimit %s to %llu/%llu",
+                                 rlimit_name(p->rlimits[i].resource),
+                                 (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+    }
+    if (p->has_oom_score_adj && set_oom_score(p->oom_score_adj, err) < 0)
+        return -1;
+    /* A missing cwd is created, as runc does, while we are still root. */
+    if (berth_fs_mkdir_p(p->cwd, 0755, err) < 0)
+        return berth_err_wrap(err, "cwd");
+    if (setgroups(p->n_additional_gids, (const gid_t *)p->additional_gids) < 0 && errno != EPERM)
+        return berth_err_set(err, errno, "setgroups");
+    if (setresgid(p->gid, p->gid, p->gid) < 0)
+        return berth_err_set(err, errno, "setgid %u", p->gid);
+    /* Keep capabilities across the uid change only as far as the spec asks (applied later);
+     * setresuid drops them when leaving uid 0. */
+    if (setresuid(p->uid, p->uid, p->uid) < 0)
+        return berth_err_set(err, errno, "setuid %u", p->uid);
+    if (chdir(p->cwd) < 0)
+        return berth_err_set(err, errno, "chdir to cwd `%s`", p->cwd);
+    if (p->has_umask)
+        umask(p->umask & 0777);
+    if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return berth_err_set(err, errno, "set no_new_privs");
+    return 0;
+}
+
+static bool
+is_executable(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+char *
+ocirun_process_find_exe(const struct ocirun_process *p, struct berth_err *err)
+{
+    const char *name = p->args[0];
+    if (strchr(name, '/')) {
+        if (!is_executable(name)) {
+            berth_err_set(err, errno ? errno : EACCES, "exec `%s`", name);
+            return NULL;
+        }
+        return xstrdup(name);
+    }
+    const char *path = DEFAULT_PATH;
+    for (char **e = p->env; *e; e++)
+        if (strncmp(*e, "PATH=", 5) == 0)
+            path = *e + 5;
+    cleanup_free char *dirs = xstrdup(path);
+    char *save = NULL;
+    for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        cleanup_free char *cand = xasprintf("%s/%s", *d ? d : ".", name);
+        if (is_executable(cand))
+            return steal_ptr(&cand);
+    }
+    berth_err_set(err, ENOENT, "exec: `%s`: executable file not found in $PATH", name);
+    return NULL;
+}

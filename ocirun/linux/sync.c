@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Messages between ocirun and the container's init during create (see sync.h).
+
+#include "ocirun/linux/sync.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/error.h"
+
+#define SYNC_MAX 4096
+
+struct sync_msg {
+    uint32_t type;
+    int32_t code;
+    char text[SYNC_MAX - 8];
+};
+
+int
+ocirun_sync_send(int fd, enum ocirun_sync_type type, int code, const char *msg)
+{
+    struct sync_msg m = {.type = type, .code = code};
+    size_t len = 0;
+    if (msg) {
+        len = strlen(msg);
+        if (len >= sizeof(m.text))
+            len = sizeof(m.text) - 1;
+        memcpy(m.text, msg, len);
+    }
+    m.text[len] = '\0';
+    ssize_t n;
+    do
+        n = send(fd, &m, 8 + len + 1, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n < 0 ? -1 : 0;
+}
+
+int
+ocirun_sync_recv(int fd, struct berth_err *err)
+{
+    struct sync_msg m;
+    ssize_t n;
+    do
+        n = recv(fd, &m, sizeof(m), 0);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return berth_err_set(err, errno, "read from container init");
+    if (n == 0)
+        return berth_err_set(err, ECHILD, "container init exited during setup");
+    if (n < 8)
+        return berth_err_set(err, EPROTO, "short message from container init");
+    ((char *)&m)[n < (ssize_t)sizeof(m) ? n : (ssize_t)sizeof(m) - 1] = '\0';
+    if (m.type == OCIRUN_SYNC_ERROR)
+        return berth_err_set(err, m.code, "%s", n > 8 ? m.text : "container init failed");
+    return (int)m.type;
+}
+
+_Noreturn void
+ocirun_sync_fail(int fd, const struct berth_err *err)
+{
+    ocirun_sync_send(fd, OCIRUN_SYNC_ERROR, err->code, err->msg ? err->msg : "unknown error");
+    _exit(1);
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The create-time conversation between ocirun (parent) and the container's init (child), over
+ * a SOCK_SEQPACKET socketpair so each message arrives whole:
+ *
+ *   parent                                   child
+ *   clone() ------------------------------>  waits for GO
+ *   writes uid/gid maps, enters cgroups
+ *   GO ----------------------------------->  joins namespaces, builds the rootfs, pivots,
+ *                                            sets up the process
+ *          <-------------------------------  READY (or ERROR code+message, then exits)
+ *   records state, exits (create) or
+ *   opens exec.fifo and waits (run)
+ *
+ * EOF before READY means the child died without a word (a crash): treated as an error.
+ */
+#ifndef BERTH_OCIRUN_LINUX_SYNC_H
+#define BERTH_OCIRUN_LINUX_SYNC_H
+
+struct berth_err;
+
+enum ocirun_sync_type {
+    OCIRUN_SYNC_GO = 1,
+    OCIRUN_SYNC_READY,
+    OCIRUN_SYNC_ERROR,
+};
+
+/* Send one message; msg may be NULL. Async-signal-safe (used in the child). */
+int ocirun_sync_send(int fd, enum ocirun_sync_type type, int code, const char *msg);
+
+/* Receive one message. An ERROR message is turned into err (its code and text) and the call
+ * returns -1; EOF also returns -1 ("container init exited during setup"). Otherwise returns
+ * the type. */
+int ocirun_sync_recv(int fd, struct berth_err *err);
+
+/* Child side: report err to the parent and exit(1). Never returns. */
+_Noreturn void ocirun_sync_fail(int fd, const struct berth_err *err);
+
+#endif
