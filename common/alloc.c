@@ -9,7 +9,8 @@
 #include <stdarg.h>
 #include <string.h>
 
-static void __attribute__((noreturn)) die_oom(void)
+static _Noreturn void
+die_oom(void)
 {
     static const char msg[] = "out of memory\n";
     ssize_t r = write(STDERR_FILENO, msg, sizeof(msg) - 1);

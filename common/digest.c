@@ -22,7 +22,8 @@ struct berth_sha256 {
 
 /* EVP fails only when out of memory or misconfigured (a FIPS provider without sha256); neither
  * is something a caller could handle, so, as with xmalloc, berth aborts. */
-static void __attribute__((noreturn)) die_evp(const char *what)
+static _Noreturn void
+die_evp(const char *what)
 {
     fprintf(stderr, "openssl: %s failed\n", what);
     abort();

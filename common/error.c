@@ -39,19 +39,26 @@ enum {
  * 409 for "container is running" and friends); ETIMEDOUT is 504, a deadline that passed while
  * waiting on a layer below; ECANCELED is 499, the "client closed request" code that
  * grpc-gateway also uses, since the client that cancelled will never read the reply anyway. */
+/* clang-format off */
 static const struct {
     int code;
     int grpc;
     int http;
 } status_table[] = {
-    {ENOENT, GRPC_NOT_FOUND, 404},         {EEXIST, GRPC_ALREADY_EXISTS, 409},
-    {EINVAL, GRPC_INVALID_ARGUMENT, 400},  {EBUSY, GRPC_FAILED_PRECONDITION, 409},
+    {ENOENT, GRPC_NOT_FOUND, 404},
+    {EEXIST, GRPC_ALREADY_EXISTS, 409},
+    {EINVAL, GRPC_INVALID_ARGUMENT, 400},
+    {EBUSY, GRPC_FAILED_PRECONDITION, 409},
     {ENOTSUP, GRPC_UNIMPLEMENTED, 501}, /* == EOPNOTSUPP on Linux */
-    {ENOSYS, GRPC_UNIMPLEMENTED, 501},     {EACCES, GRPC_PERMISSION_DENIED, 403},
-    {EPERM, GRPC_PERMISSION_DENIED, 403},  {ETIMEDOUT, GRPC_DEADLINE_EXCEEDED, 504},
-    {ECANCELED, GRPC_CANCELLED, 499},      {ERANGE, GRPC_OUT_OF_RANGE, 400},
+    {ENOSYS, GRPC_UNIMPLEMENTED, 501},
+    {EACCES, GRPC_PERMISSION_DENIED, 403},
+    {EPERM, GRPC_PERMISSION_DENIED, 403},
+    {ETIMEDOUT, GRPC_DEADLINE_EXCEEDED, 504},
+    {ECANCELED, GRPC_CANCELLED, 499},
+    {ERANGE, GRPC_OUT_OF_RANGE, 400},
     {ECONNREFUSED, GRPC_UNAVAILABLE, 503},
 };
+/* clang-format on */
 
 int
 berth_err_setv(struct berth_err *err, int code, const char *fmt, va_list ap)

@@ -21,24 +21,28 @@ int berth_fs_read_file(const char *path, char **out, size_t *len, struct berth_e
 
 /* Replace path with buf atomically: after a crash, readers see the old or the new content,
  * never a mix. Writes "<path>.tmp-XXXXXX" in the same directory, fsyncs, renames, fsyncs the
- * directory. Nothing is left behind on failure. */
+ * directory. Nothing is left behind on failure. The file gets exactly mode (no umask). */
 int berth_fs_write_atomic(const char *path, const void *buf, size_t len, mode_t mode,
                           struct berth_err *err);
 
-/* rm -rf path without following symlinks out of it; a missing path is success. */
+/* rm -rf path without following symlinks out of it; a missing path is success. A directory
+ * below path that is another mount (a bind mount left in place) is not entered: the removal
+ * stops with EBUSY rather than delete files outside the tree. */
 int berth_fs_rm_rf(const char *path, struct berth_err *err);
 
 /* Open rel inside the directory rootfd as if rootfd were "/": "..", absolute symlinks and
  * absolute rel all stay inside. flags/mode as openat (O_CREAT allowed for the last
  * component). Returns the new fd. Uses openat2(RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS) when the
  * kernel has it (5.6+), otherwise walks components with O_NOFOLLOW, resolving each symlink
- * against the root itself. */
+ * against the root itself. The fd is always O_CLOEXEC. */
 int berth_fs_open_in_root(int rootfd, const char *rel, int flags, mode_t mode,
                           struct berth_err *err);
 
 /* Like berth_fs_open_in_root, but creates the missing directories of rel (mode 0755), and
  * returns an O_PATH|O_DIRECTORY fd of the last one. When `file` is true the last component is
- * created as an empty regular file instead (for bind-mounting a file onto it), fd O_PATH. */
+ * created as an empty regular file instead (for bind-mounting a file onto it), fd O_PATH; an
+ * existing non-directory is reused, an existing directory is EISDIR. A dangling symlink on the
+ * way is ENOENT, a non-directory on the way ENOTDIR; err names the prefix that failed. */
 int berth_fs_mkdir_in_root(int rootfd, const char *rel, bool file, struct berth_err *err);
 
 /* Resolve rel inside root and return the resulting host path (heap, caller frees): what

@@ -16,8 +16,10 @@ struct json_object;
 struct berth_err;
 
 /* Parse a whole buffer / file into a new object (caller puts it with json_object_put or
- * cleanup_json). On failure err says what and where: "line 3, column 7: unexpected character".
- * Trailing garbage after the value is an error. */
+ * cleanup_json). On failure err says what and where: "line 3, column 7: unexpected character"
+ * (columns in bytes, both from 1; code 0, as for every content error below). Parsing is
+ * json-c's strict mode: no comments or trailing commas. Trailing garbage after the value is an
+ * error. */
 struct json_object *berth_json_parse(const char *buf, size_t len, struct berth_err *err);
 struct json_object *berth_json_parse_file(const char *path, struct berth_err *err);
 
@@ -35,7 +37,10 @@ int berth_json_get_array(struct json_object *obj, const char *key, struct json_o
 int berth_json_get_string(struct json_object *obj, const char *key, const char **out,
                           struct berth_err *err);
 int berth_json_get_bool(struct json_object *obj, const char *key, bool *out, struct berth_err *err);
-/* Integers: the JSON value must be an integer (no fraction) within the C type's range. */
+/* Integers: the JSON value must be an integer (no fraction) within the C type's range:
+ * "`key`: 4294967296 out of range for uint32". A number written with a fraction or exponent
+ * is accepted when its value is whole ("5.0", "1e3"). json-c saturates integer literals beyond
+ * 64 bits while parsing, so those read as INT64_MIN / UINT64_MAX. */
 int berth_json_get_int64(struct json_object *obj, const char *key, int64_t *out,
                          struct berth_err *err);
 int berth_json_get_uint64(struct json_object *obj, const char *key, uint64_t *out,
@@ -44,7 +49,8 @@ int berth_json_get_int(struct json_object *obj, const char *key, int *out, struc
 int berth_json_get_uint32(struct json_object *obj, const char *key, uint32_t *out,
                           struct berth_err *err);
 /* An array of strings as a new NULL-terminated vector (caller frees with cleanup_strv);
- * *n_out (may be NULL) gets the count. "`key`: item 2: expected string" on a bad item. */
+ * *n_out (may be NULL) gets the count. "`key`: item 2: expected string" on a bad item
+ * (items count from 0). */
 int berth_json_get_strv(struct json_object *obj, const char *key, char ***out, size_t *n_out,
                         struct berth_err *err);
 

@@ -138,13 +138,13 @@ format_time(char *buf, size_t size, bool nanos)
 }
 
 static char *
-format_json(enum berth_log_level level, const char *msg, const char *time)
+format_json(enum berth_log_level level, const char *msg, const char *stamp)
 {
     struct json_object *o = json_object_new_object();
 
     json_object_object_add(o, "level", json_object_new_string(levels[level].name));
     json_object_object_add(o, "msg", json_object_new_string(msg));
-    json_object_object_add(o, "time", json_object_new_string(time));
+    json_object_object_add(o, "time", json_object_new_string(stamp));
     char *line = xasprintf("%s\n", json_object_to_json_string_ext(
                                        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(o);
@@ -156,7 +156,7 @@ berth_logv(enum berth_log_level level, const char *fmt, va_list ap)
 {
     cleanup_free char *msg = NULL;
     cleanup_free char *line = NULL;
-    char time[64];
+    char stamp[64];
     int saved = errno; /* callers may log between a failure and reading errno */
 
     if ((unsigned)level >= ARRAY_SIZE(levels) || !berth_log_enabled(level)) return;
@@ -170,11 +170,11 @@ berth_logv(enum berth_log_level level, const char *fmt, va_list ap)
     while (len > 0 && msg[len - 1] == '\n')
         msg[--len] = '\0';
 
-    format_time(time, sizeof(time), config.format == BERTH_LOG_JSON);
+    format_time(stamp, sizeof(stamp), config.format == BERTH_LOG_JSON);
     if (config.format == BERTH_LOG_JSON)
-        line = format_json(level, msg, time);
+        line = format_json(level, msg, stamp);
     else
-        line = xasprintf("%s %s %s: %s\n", time, levels[level].text,
+        line = xasprintf("%s %s %s: %s\n", stamp, levels[level].text,
                          config.tag ? config.tag : "berth", msg);
     write_all(config.fd, line, strlen(line));
     errno = saved;
