@@ -71,6 +71,20 @@ berth_err_setv(struct berth_err *err, int code, const char *fmt, va_list ap)
     free(err->msg);
     err->code = code;
     err->msg = msg;
+    err->no_cause = false;
+    return -1;
+}
+
+int
+berth_err_fail(struct berth_err *err, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    berth_err_setv(err, code, fmt, ap);
+    va_end(ap);
+    if (err)
+        err->no_cause = true;
     return -1;
 }
 
@@ -115,6 +129,7 @@ berth_err_clear(struct berth_err *err)
     free(err->msg);
     err->msg = NULL;
     err->code = 0;
+    err->no_cause = false;
 }
 
 char *
@@ -124,7 +139,7 @@ berth_err_string(const struct berth_err *err)
     const char *desc = NULL;
     int code = err ? err->code : 0;
 
-    if (code != 0) {
+    if (code != 0 && !err->no_cause) {
         desc = strerrordesc_np(code);
         if (desc == NULL)
             return err->msg ? xasprintf("%s: unknown error %d", err->msg, code)

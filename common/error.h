@@ -10,13 +10,15 @@
 #define BERTH_COMMON_ERROR_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 struct berth_err {
-    int code;  /* errno value; 0 means "no system cause", e.g. a parse error */
-    char *msg; /* heap, owned by the struct; NULL when no error is held */
+    int code;      /* errno value; 0 means "no system cause", e.g. a parse error */
+    char *msg;     /* heap, owned by the struct; NULL when no error is held */
+    bool no_cause; /* code only classifies (EINVAL, EBUSY ...): print msg alone */
 };
 
-#define BERTH_ERR_INIT {0, NULL}
+#define BERTH_ERR_INIT {0, NULL, false}
 
 /* Fill err with code and a formatted message. Always returns -1, so failure branches read
  * `return berth_err_set(err, errno, "open `%s`", path);`. If err already holds an error, the
@@ -25,6 +27,12 @@ int berth_err_set(struct berth_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int berth_err_setv(struct berth_err *err, int code, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
+
+/* Like berth_err_set for a failure with no system call behind it (bad input, wrong state):
+ * code classifies it for the status tables, but berth_err_string prints msg without strerror,
+ * so "container `x` already exists" doesn't end in ": File exists". Returns -1. */
+int berth_err_fail(struct berth_err *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Prefix context to an error as it rises: "create container `web`: " + old message.
  * Returns -1. If err holds nothing, it behaves as berth_err_set with code 0. */

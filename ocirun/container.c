@@ -28,6 +28,7 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "ocirun/hooks.h"
 #include "ocirun/linux/cgroup.h"
 #include "ocirun/linux/init.h"
 #include "ocirun/linux/namespaces.h"
@@ -78,10 +79,10 @@ check_terminal(const struct ocirun_spec *spec, const struct ocirun_create_opts *
                struct berth_err *err)
 {
     if (spec->process.terminal && !o->console_socket)
-        return berth_err_set(err, EINVAL,
+        return berth_err_fail(err, EINVAL,
                              "process.terminal is set but no --console-socket was given");
     if (!spec->process.terminal && o->console_socket)
-        return berth_err_set(err, EINVAL,
+        return berth_err_fail(err, EINVAL,
                              "--console-socket given but process.terminal is not set");
     return 0;
 }
@@ -92,6 +93,30 @@ clone_init(int flags)
     /* Raw clone: like fork, plus the namespace flags. The process is single-threaded, so
      * nothing is lost by skipping glibc's fork handlers. */
     return (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+/* The state JSON hooks get on stdin, for st with its init at pid. */
+static char *
+hook_state(struct ocirun_state *st, enum ocirun_status status)
+{
+    cleanup_json struct json_object *o = ocirun_state_to_json(st, status);
+    return xstrdup(json_object_to_json_string_ext(o, OCIRUN_JSON_PLAIN));
+}
+
+/* The init has its namespaces and mounts: run prestart and createRuntime here, in the
+ * runtime's namespaces, then let it go on with the state for its own hooks. */
+static int
+run_create_hooks(struct ocirun_state *st, const struct ocirun_spec *spec, pid_t pid, int sync_fd,
+                 struct berth_err *err)
+{
+    st->pid = pid;
+    cleanup_free char *state = hook_state(st, OCIRUN_CREATING);
+    if (ocirun_hooks_run(spec->hooks, OCIRUN_HOOK_PRESTART, state, err) < 0 ||
+        ocirun_hooks_run(spec->hooks, OCIRUN_HOOK_CREATE_RUNTIME, state, err) < 0)
+        return -1;
+    if (ocirun_sync_send(sync_fd, OCIRUN_SYNC_GO, 0, state) < 0)
+        return berth_err_set(err, errno, "signal container init");
+    return 0;
 }
 
 /* The parent half of create; on success c->st describes the created container and c->pid is
@@ -124,6 +149,8 @@ create(struct ocirun_global *g, const struct ocirun_create_opts *o, struct creat
     st->new_pidns = spec->ns[OCIRUN_NS_PID].wanted && !spec->ns[OCIRUN_NS_PID].path;
     if (spec->annotations)
         st->annotations = json_object_get(spec->annotations);
+    if (spec->hooks)
+        st->hooks = json_object_get(spec->hooks);
     if (ocirun_state_save(st, err) < 0)
         return -1;
 
@@ -177,11 +204,16 @@ create(struct ocirun_global *g, const struct ocirun_create_opts *o, struct creat
     }
     if (ocirun_sync_send(sync_parent, OCIRUN_SYNC_GO, 0, NULL) < 0)
         return berth_err_set(err, errno, "signal container init");
-    int type = ocirun_sync_recv(sync_parent, err);
+    int type = ocirun_sync_recv(sync_parent, NULL, err);
+    if (type == OCIRUN_SYNC_HOOKS) {
+        if (run_create_hooks(st, spec, c->pid, sync_parent, err) < 0)
+            return -1;
+        type = ocirun_sync_recv(sync_parent, NULL, err);
+    }
     if (type < 0)
         return -1;
     if (type != OCIRUN_SYNC_READY)
-        return berth_err_set(err, EPROTO, "unexpected message %d from container init", type);
+        return berth_err_fail(err, EPROTO, "unexpected message %d from container init", type);
 
     bool zombie;
     st->pid = c->pid;
@@ -239,10 +271,12 @@ ocirun_container_start(struct ocirun_global *g, const char *id, struct berth_err
         return -1;
     enum ocirun_status s = ocirun_state_status(st);
     if (s != OCIRUN_CREATED)
-        return berth_err_set(err, EBUSY, "cannot start container `%s`: it is %s, not created", id,
+        return berth_err_fail(err, EBUSY, "cannot start container `%s`: it is %s, not created", id,
                              ocirun_status_name(s));
     if (release(st, err) < 0)
         return berth_err_wrap(err, "start container `%s`", id);
+    cleanup_free char *state = hook_state(st, OCIRUN_RUNNING);
+    ocirun_hooks_run_warn(st->hooks, OCIRUN_HOOK_POSTSTART, state);
     return 0;
 }
 
@@ -290,17 +324,22 @@ ocirun_container_kill(struct ocirun_global *g, const char *id, int sig, bool all
     if (s == OCIRUN_STOPPED || s == OCIRUN_CREATING) {
         if (all && s == OCIRUN_STOPPED)
             return ocirun_cgroup_kill_all(st->cgroups, sig, err);
-        return berth_err_set(err, ESRCH, "container `%s` is not running", id);
+        return berth_err_fail(err, ESRCH, "container `%s` is not running", id);
     }
     return signal_container(st, sig, all, err);
 }
 
+/* Remove what is left of a stopped container, then run its poststop hooks. */
 static int
 destroy(struct ocirun_global *g, struct ocirun_state *st, struct berth_err *err)
 {
     if (ocirun_cgroup_destroy(st->cgroups, err) < 0)
         return -1;
-    return ocirun_state_remove(g->root, st->id, err);
+    if (ocirun_state_remove(g->root, st->id, err) < 0)
+        return -1;
+    cleanup_free char *state = hook_state(st, OCIRUN_STOPPED);
+    ocirun_hooks_run_warn(st->hooks, OCIRUN_HOOK_POSTSTOP, state);
+    return 0;
 }
 
 int
@@ -318,14 +357,14 @@ ocirun_container_delete(struct ocirun_global *g, const char *id, bool force, str
     }
     enum ocirun_status s = ocirun_state_status(st);
     if ((s == OCIRUN_RUNNING || s == OCIRUN_PAUSED) && !force)
-        return berth_err_set(err, EBUSY, "cannot delete container `%s` that is not stopped: %s", id,
+        return berth_err_fail(err, EBUSY, "cannot delete container `%s` that is not stopped: %s", id,
                              ocirun_status_name(s));
     if (s == OCIRUN_RUNNING || s == OCIRUN_PAUSED || s == OCIRUN_CREATED) {
         if (signal_container(st, SIGKILL, !st->new_pidns, err) < 0 && err->code != ESRCH)
             return berth_err_wrap(err, "delete container `%s`", id);
         berth_err_clear(err);
         if (wait_gone(st, 10000) < 0)
-            return berth_err_set(err, ETIMEDOUT, "delete container `%s`: init pid %d did not exit",
+            return berth_err_fail(err, ETIMEDOUT, "delete container `%s`: init pid %d did not exit",
                                  id, (int)st->pid);
     }
     if (destroy(g, st, err) < 0)
@@ -392,6 +431,8 @@ ocirun_container_run(struct ocirun_global *g, const struct ocirun_create_opts *o
         rollback(g, &c);
         berth_err_wrap(err, "run container `%s`", o->id);
     } else {
+        cleanup_free char *state = hook_state(c.st, OCIRUN_RUNNING);
+        ocirun_hooks_run_warn(c.st->hooks, OCIRUN_HOOK_POSTSTART, state);
         status = forward_and_wait(c.pid, &set);
         if (destroy(g, c.st, err) < 0) {
             berth_err_warn(err);

@@ -14,6 +14,10 @@ struct berth_err;
 #define OCIRUN_DEFAULT_ROOT "/run/ocirun"
 #define OCIRUN_SPEC_VERSION "1.2.0"
 
+/* json-c output flags for what ocirun prints: paths keep their slashes unescaped. */
+#define OCIRUN_JSON_PRETTY (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
+#define OCIRUN_JSON_PLAIN  (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
 /* Options given before the command name (runc's global flags). */
 struct ocirun_global {
     const char *root;      /* --root: state directory, one sub-directory per container */

@@ -46,10 +46,10 @@ ocirun_signal_parse(const char *s, struct berth_err *err)
     const char *name = s;
     int sig;
     if (!s || !*s)
-        return berth_err_set(err, EINVAL, "empty signal");
+        return berth_err_fail(err, EINVAL, "empty signal");
     if (parse_num(s, &sig) == 0) {
         if (sig <= 0 || sig > SIGRTMAX)
-            return berth_err_set(err, EINVAL, "invalid signal `%s`", s);
+            return berth_err_fail(err, EINVAL, "invalid signal `%s`", s);
         return sig;
     }
     if (strncasecmp(name, "SIG", 3) == 0)
@@ -72,5 +72,5 @@ ocirun_signal_parse(const char *s, struct berth_err *err)
                 return sig;
         }
     }
-    return berth_err_set(err, EINVAL, "unknown signal `%s`", s);
+    return berth_err_fail(err, EINVAL, "unknown signal `%s`", s);
 }

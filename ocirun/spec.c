@@ -19,6 +19,7 @@
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/json.h"
+#include "ocirun/hooks.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -119,7 +120,7 @@ static int
 need_object(struct json_object *item, const char *what, struct berth_err *err)
 {
     if (!json_object_is_type(item, json_type_object))
-        return berth_err_set(err, EINVAL, "%s: expected object, got %s", what,
+        return berth_err_fail(err, EINVAL, "%s: expected object, got %s", what,
                              berth_json_type_name(item));
     return 0;
 }
@@ -137,7 +138,7 @@ parse_id_map(struct json_object *item, size_t i, void *out, struct berth_err *er
         if (r < 0)
             return -1;
         if (r == 0)
-            return berth_err_set(err, EINVAL, "`%s` is required", keys[k]);
+            return berth_err_fail(err, EINVAL, "`%s` is required", keys[k]);
     }
     return 0;
 }
@@ -155,9 +156,9 @@ parse_mount(struct json_object *item, size_t i, void *out, struct berth_err *err
         berth_json_get_strv(item, "options", &m->options, NULL, err) < 0)
         return -1;
     if (!dest || !*dest)
-        return berth_err_set(err, EINVAL, "`destination` is required");
+        return berth_err_fail(err, EINVAL, "`destination` is required");
     if (dest[0] != '/')
-        return berth_err_set(err, EINVAL, "destination `%s` is not an absolute path", dest);
+        return berth_err_fail(err, EINVAL, "destination `%s` is not an absolute path", dest);
     m->destination = berth_fs_clean(dest);
     m->type = type && *type ? xstrdup(type) : NULL;
     m->source = source ? xstrdup(source) : NULL;
@@ -182,9 +183,9 @@ parse_device(struct json_object *item, size_t i, void *out, struct berth_err *er
         berth_json_get_string(item, "type", &type, err) < 0)
         return -1;
     if (!path || path[0] != '/')
-        return berth_err_set(err, EINVAL, "`path` must be an absolute path");
+        return berth_err_fail(err, EINVAL, "`path` must be an absolute path");
     if (!type || strlen(type) != 1 || !strchr("cbup", type[0]))
-        return berth_err_set(err, EINVAL, "device `%s`: `type` must be one of c, b, u, p", path);
+        return berth_err_fail(err, EINVAL, "device `%s`: `type` must be one of c, b, u, p", path);
     d->path = berth_fs_clean(path);
     d->type = type[0];
     int r1 = berth_json_get_int64(item, "major", &d->major, err);
@@ -194,7 +195,7 @@ parse_device(struct json_object *item, size_t i, void *out, struct berth_err *er
     if (r2 < 0)
         return -1;
     if (d->type != 'p' && (r1 == 0 || r2 == 0))
-        return berth_err_set(err, EINVAL, "device `%s`: `major` and `minor` are required", path);
+        return berth_err_fail(err, EINVAL, "device `%s`: `major` and `minor` are required", path);
     int r;
     if ((r = berth_json_get_uint32(item, "fileMode", &d->mode, err)) < 0)
         return -1;
@@ -218,15 +219,15 @@ parse_rlimit(struct json_object *item, size_t i, void *out, struct berth_err *er
     if (berth_json_get_string(item, "type", &type, err) < 0)
         return -1;
     if (!type)
-        return berth_err_set(err, EINVAL, "`type` is required");
+        return berth_err_fail(err, EINVAL, "`type` is required");
     rl->resource = ocirun_rlimit_parse(type);
     if (rl->resource < 0)
-        return berth_err_set(err, EINVAL, "unknown rlimit `%s`", type);
+        return berth_err_fail(err, EINVAL, "unknown rlimit `%s`", type);
     if (berth_json_get_uint64(item, "soft", &rl->soft, err) < 0 ||
         berth_json_get_uint64(item, "hard", &rl->hard, err) < 0)
         return -1;
     if (rl->soft > rl->hard)
-        return berth_err_set(err, EINVAL, "rlimit `%s`: soft limit above hard limit", type);
+        return berth_err_fail(err, EINVAL, "rlimit `%s`: soft limit above hard limit", type);
     return 0;
 }
 
@@ -235,10 +236,10 @@ parse_gid(struct json_object *item, size_t i, void *out, struct berth_err *err)
 {
     int64_t v;
     if (!json_object_is_type(item, json_type_int))
-        return berth_err_set(err, EINVAL, "expected integer, got %s", berth_json_type_name(item));
+        return berth_err_fail(err, EINVAL, "expected integer, got %s", berth_json_type_name(item));
     v = json_object_get_int64(item);
     if (v < 0 || v > UINT32_MAX)
-        return berth_err_set(err, EINVAL, "gid %lld out of range", (long long)v);
+        return berth_err_fail(err, EINVAL, "gid %lld out of range", (long long)v);
     *(uint32_t *)out = (uint32_t)v;
     return 0;
 }
@@ -248,7 +249,7 @@ parse_process(struct ocirun_spec *s, struct json_object *p, struct berth_err *er
 {
     struct ocirun_process *pr = &s->process;
     const char *cwd = NULL;
-    struct json_object *user = NULL, *size = NULL;
+    struct json_object *user = NULL, *size = NULL, *caps = NULL;
     int r;
 
     if (berth_json_get_bool(p, "terminal", &pr->terminal, err) < 0 ||
@@ -259,9 +260,9 @@ parse_process(struct ocirun_spec *s, struct json_object *p, struct berth_err *er
         berth_json_get_bool(p, "noNewPrivileges", &pr->no_new_privileges, err) < 0)
         return -1;
     if (!pr->args || !pr->args[0] || !pr->args[0][0])
-        return berth_err_set(err, EINVAL, "`args` must name a program to run");
+        return berth_err_fail(err, EINVAL, "`args` must name a program to run");
     if (!cwd || cwd[0] != '/')
-        return berth_err_set(err, EINVAL, "`cwd` must be an absolute path");
+        return berth_err_fail(err, EINVAL, "`cwd` must be an absolute path");
     pr->cwd = berth_fs_clean(cwd);
     if (!pr->env)
         pr->env = xzalloc(sizeof(char *));
@@ -283,8 +284,11 @@ parse_process(struct ocirun_spec *s, struct json_object *p, struct berth_err *er
         return -1;
     pr->has_oom_score_adj = r;
     if (r && (pr->oom_score_adj < -1000 || pr->oom_score_adj > 1000))
-        return berth_err_set(err, EINVAL, "`oomScoreAdj` %d out of range [-1000, 1000]",
+        return berth_err_fail(err, EINVAL, "`oomScoreAdj` %d out of range [-1000, 1000]",
                              pr->oom_score_adj);
+    if (berth_json_get_object(p, "capabilities", &caps, err) < 0 ||
+        ocirun_caps_parse(caps, &pr->caps, err) < 0)
+        return -1;
     if (berth_json_get_object(p, "consoleSize", &size, err) < 0)
         return -1;
     if (size && (berth_json_get_uint32(size, "height", &pr->console_height, err) < 0 ||
@@ -309,19 +313,19 @@ parse_namespaces(struct ocirun_spec *s, struct json_object *lx, struct berth_err
             berth_json_get_string(item, "path", &path, err) < 0)
             return berth_err_wrap(err, "namespaces[%zu]", i);
         if (!type)
-            return berth_err_set(err, EINVAL, "namespaces[%zu]: `type` is required", i);
+            return berth_err_fail(err, EINVAL, "namespaces[%zu]: `type` is required", i);
         for (k = 0; k < OCIRUN_NS_COUNT; k++)
             if (strcmp(ns_table[k].name, type) == 0)
                 break;
         if (k == OCIRUN_NS_COUNT)
-            return berth_err_set(err, EINVAL, "namespaces[%zu]: unknown namespace type `%s`", i,
+            return berth_err_fail(err, EINVAL, "namespaces[%zu]: unknown namespace type `%s`", i,
                                  type);
         if (s->ns[k].wanted)
-            return berth_err_set(err, EINVAL, "namespaces: `%s` listed twice", type);
+            return berth_err_fail(err, EINVAL, "namespaces: `%s` listed twice", type);
         s->ns[k].wanted = true;
         if (path && *path) {
             if (path[0] != '/')
-                return berth_err_set(err, EINVAL, "namespace `%s`: path `%s` is not absolute",
+                return berth_err_fail(err, EINVAL, "namespace `%s`: path `%s` is not absolute",
                                      type, path);
             s->ns[k].path = xstrdup(path);
         }
@@ -380,15 +384,15 @@ parse_linux(struct ocirun_spec *s, struct json_object *lx, struct berth_err *err
         for (k = 0; k < ARRAY_SIZE(ok) && strcmp(ok[k], prop) != 0; k++)
             ;
         if (k == ARRAY_SIZE(ok))
-            return berth_err_set(err, EINVAL, "unknown rootfsPropagation `%s`", prop);
+            return berth_err_fail(err, EINVAL, "unknown rootfsPropagation `%s`", prop);
         s->rootfs_propagation = xstrdup(prop);
     }
     if (s->ns[OCIRUN_NS_USER].wanted && !s->ns[OCIRUN_NS_USER].path &&
         (!s->n_uid_mappings || !s->n_gid_mappings))
-        return berth_err_set(err, EINVAL,
+        return berth_err_fail(err, EINVAL,
                              "a new user namespace needs both uidMappings and gidMappings");
     if (!s->ns[OCIRUN_NS_USER].wanted && (s->n_uid_mappings || s->n_gid_mappings))
-        return berth_err_set(err, EINVAL, "uidMappings/gidMappings need a user namespace");
+        return berth_err_fail(err, EINVAL, "uidMappings/gidMappings need a user namespace");
     return parse_time_offsets(s, lx, err);
 }
 
@@ -398,12 +402,12 @@ check_version(const char *v, struct berth_err *err)
 {
     char *end;
     if (!v)
-        return berth_err_set(err, EINVAL, "`ociVersion` is required");
+        return berth_err_fail(err, EINVAL, "`ociVersion` is required");
     unsigned long major = strtoul(v, &end, 10);
     if (end == v || *end != '.')
-        return berth_err_set(err, EINVAL, "`ociVersion` `%s` is not a version", v);
+        return berth_err_fail(err, EINVAL, "`ociVersion` `%s` is not a version", v);
     if (major != 1)
-        return berth_err_set(err, EINVAL, "unsupported `ociVersion` `%s` (want 1.x)", v);
+        return berth_err_fail(err, EINVAL, "unsupported `ociVersion` `%s` (want 1.x)", v);
     return 0;
 }
 
@@ -415,7 +419,7 @@ load(struct ocirun_spec *s, struct berth_err *err)
     struct stat st;
 
     if (!json_object_is_type(s->doc, json_type_object))
-        return berth_err_set(err, EINVAL, "expected an object at the top level");
+        return berth_err_fail(err, EINVAL, "expected an object at the top level");
     if (berth_json_get_string(s->doc, "ociVersion", &version, err) < 0)
         return -1;
     if (check_version(version, err) < 0)
@@ -425,12 +429,12 @@ load(struct ocirun_spec *s, struct berth_err *err)
     if (berth_json_get_object(s->doc, "root", &root, err) < 0)
         return -1;
     if (!root)
-        return berth_err_set(err, EINVAL, "`root` is required");
+        return berth_err_fail(err, EINVAL, "`root` is required");
     if (berth_json_get_string(root, "path", &path, err) < 0 ||
         berth_json_get_bool(root, "readonly", &s->root_readonly, err) < 0)
         return berth_err_wrap(err, "root");
     if (!path || !*path)
-        return berth_err_set(err, EINVAL, "root.path is required");
+        return berth_err_fail(err, EINVAL, "root.path is required");
     s->root_path = path[0] == '/' ? berth_fs_clean(path) : xasprintf("%s/%s", s->bundle, path);
     if (stat(s->root_path, &st) < 0)
         return berth_err_set(err, errno, "rootfs `%s`", s->root_path);
@@ -440,13 +444,15 @@ load(struct ocirun_spec *s, struct berth_err *err)
     if (berth_json_get_object(s->doc, "process", &process, err) < 0)
         return -1;
     if (!process)
-        return berth_err_set(err, EINVAL, "`process` is required");
+        return berth_err_fail(err, EINVAL, "`process` is required");
     if (parse_process(s, process, err) < 0)
         return berth_err_wrap(err, "process");
 
     if (berth_json_get_string(s->doc, "hostname", &hostname, err) < 0 ||
         berth_json_get_string(s->doc, "domainname", &domainname, err) < 0 ||
-        berth_json_get_object(s->doc, "annotations", &s->annotations, err) < 0)
+        berth_json_get_object(s->doc, "annotations", &s->annotations, err) < 0 ||
+        berth_json_get_object(s->doc, "hooks", &s->hooks, err) < 0 ||
+        ocirun_hooks_check(s->hooks, err) < 0)
         return -1;
     s->hostname = hostname ? xstrdup(hostname) : NULL;
     s->domainname = domainname ? xstrdup(domainname) : NULL;
@@ -459,7 +465,7 @@ load(struct ocirun_spec *s, struct berth_err *err)
     if (lx && parse_linux(s, lx, err) < 0)
         return berth_err_wrap(err, "linux");
     if ((s->hostname || s->domainname) && !s->ns[OCIRUN_NS_UTS].wanted)
-        return berth_err_set(err, EINVAL, "hostname/domainname need a new uts namespace");
+        return berth_err_fail(err, EINVAL, "hostname/domainname need a new uts namespace");
     return 0;
 }
 

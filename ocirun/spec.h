@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "ocirun/linux/caps.h"
+
 struct berth_err;
 struct json_object;
 
@@ -75,6 +77,7 @@ struct ocirun_process {
     bool has_oom_score_adj;
     int oom_score_adj;
     bool no_new_privileges;
+    struct ocirun_caps caps;
     uint32_t console_height, console_width;
 };
 
@@ -99,6 +102,7 @@ struct ocirun_spec {
     char **masked_paths;
     char **readonly_paths;
     struct json_object *annotations; /* borrowed from doc, may be NULL */
+    struct json_object *hooks;       /* borrowed from doc, checked, may be NULL */
     int64_t time_offsets[2][2]; /* [monotonic, boottime][secs, nanosecs] */
     bool has_time_offsets;
 };

@@ -25,16 +25,16 @@ ocirun_state_check_id(const char *id, struct berth_err *err)
 {
     size_t n = id ? strlen(id) : 0;
     if (n == 0)
-        return berth_err_set(err, EINVAL, "container id cannot be empty");
+        return berth_err_fail(err, EINVAL, "container id cannot be empty");
     if (n > 1024)
-        return berth_err_set(err, EINVAL, "container id is longer than 1024 characters");
+        return berth_err_fail(err, EINVAL, "container id is longer than 1024 characters");
     if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-        return berth_err_set(err, EINVAL, "invalid container id `%s`", id);
+        return berth_err_fail(err, EINVAL, "invalid container id `%s`", id);
     for (const char *p = id; *p; p++) {
         if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
             strchr("_+.-", *p))
             continue;
-        return berth_err_set(err, EINVAL, "invalid container id `%s`: only [A-Za-z0-9_+.-] allowed",
+        return berth_err_fail(err, EINVAL, "invalid container id `%s`: only [A-Za-z0-9_+.-] allowed",
                              id);
     }
     return 0;
@@ -60,7 +60,8 @@ ocirun_state_free(struct ocirun_state *st)
     free(st->rootfs);
     free(st->created);
     free(st->owner);
-    free(st->systemd_cgroup);
+    if (st->hooks)
+        json_object_put(st->hooks);
     berth_cleanup_strvp(&st->cgroups);
     if (st->annotations)
         json_object_put(st->annotations);
@@ -77,7 +78,7 @@ ocirun_state_mkdir(const char *root, const char *id, struct berth_err *err)
     cleanup_free char *dir = xasprintf("%s/%s", root, id);
     if (mkdir(dir, 0711) < 0) {
         if (errno == EEXIST)
-            return berth_err_set(err, EEXIST, "container `%s` already exists", id);
+            return berth_err_fail(err, EEXIST, "container `%s` already exists", id);
         return berth_err_set(err, errno, "mkdir `%s`", dir);
     }
     return 0;
@@ -216,6 +217,8 @@ ocirun_state_save(const struct ocirun_state *st, struct berth_err *err)
     json_object_object_add(o, "cgroupPaths", cg);
     if (st->annotations)
         json_object_object_add(o, "annotations", json_object_get(st->annotations));
+    if (st->hooks)
+        json_object_object_add(o, "hooks", json_object_get(st->hooks));
     cleanup_free char *path = xasprintf("%s/state.json", st->dir);
     return berth_json_write_file(path, o, false, 0600, err);
 }
@@ -237,7 +240,7 @@ ocirun_state_load(const char *root, const char *id, struct berth_err *err)
     cleanup_free char *path = xasprintf("%s/state.json", st->dir);
     struct stat sb;
     if (stat(st->dir, &sb) < 0) {
-        berth_err_set(err, ENOENT, "container `%s` does not exist", id);
+        berth_err_fail(err, ENOENT, "container `%s` does not exist", id);
         return NULL;
     }
     cleanup_json struct json_object *o = berth_json_parse_file(path, err);
@@ -247,13 +250,14 @@ ocirun_state_load(const char *root, const char *id, struct berth_err *err)
     }
     int pid = 0;
     uint64_t start = 0;
-    struct json_object *cg = NULL, *ann = NULL;
+    struct json_object *cg = NULL, *ann = NULL, *hooks = NULL;
     if (berth_json_get_bool(o, "creating", &st->creating, err) < 0 ||
         berth_json_get_int(o, "pid", &pid, err) < 0 ||
         berth_json_get_uint64(o, "pidStartTime", &start, err) < 0 ||
         berth_json_get_bool(o, "newPidNamespace", &st->new_pidns, err) < 0 ||
         berth_json_get_array(o, "cgroupPaths", &cg, err) < 0 ||
-        berth_json_get_object(o, "annotations", &ann, err) < 0) {
+        berth_json_get_object(o, "annotations", &ann, err) < 0 ||
+        berth_json_get_object(o, "hooks", &hooks, err) < 0) {
         berth_err_wrap(err, "container `%s`: state", id);
         return NULL;
     }
@@ -265,6 +269,8 @@ ocirun_state_load(const char *root, const char *id, struct berth_err *err)
     st->owner = dup_field(o, "owner");
     if (ann)
         st->annotations = json_object_get(ann);
+    if (hooks)
+        st->hooks = json_object_get(hooks);
     size_t n = cg ? json_object_array_length(cg) : 0;
     st->cgroups = xzalloc((n + 1) * sizeof(char *));
     for (size_t i = 0; i < n; i++)

@@ -43,7 +43,7 @@ struct ocirun_state {
     bool new_pidns;             /* the init is pid 1 of its own pid namespace */
     char **cgroups;             /* absolute cgroup dirs the container was placed in */
     struct json_object *annotations; /* owned, may be NULL */
-    char *systemd_cgroup;       /* unused placeholder for --systemd-cgroup, NULL */
+    struct json_object *hooks;  /* config.json's hooks, kept for start and delete; owned */
 };
 
 /* Container ids: 1..1024 chars of [A-Za-z0-9_+.-], not "." or ".." (ids become path names). */

@@ -14,7 +14,7 @@ const char *
 ocirun_cmd_one_id(const char *cmd, int argc, char **argv, struct berth_err *err)
 {
     if (argc - optind != 1) {
-        berth_err_set(err, EINVAL, "`%s` requires exactly 1 argument, the container id", cmd);
+        berth_err_fail(err, EINVAL, "`%s` requires exactly 1 argument, the container id", cmd);
         return NULL;
     }
     return argv[optind];

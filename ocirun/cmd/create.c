@@ -55,18 +55,18 @@ parse(const char *cmd, bool is_run, int argc, char **argv, struct ocirun_create_
             errno = 0;
             long v = strtol(optarg, &end, 10);
             if (errno || *end || v < 0 || v > 65536)
-                return berth_err_set(err, EINVAL, "invalid --preserve-fds `%s`", optarg);
+                return berth_err_fail(err, EINVAL, "invalid --preserve-fds `%s`", optarg);
             o->preserve_fds = (int)v;
             break;
         case 'd':
             if (!is_run)
-                return berth_err_set(err, EINVAL, "unknown option for `%s`", cmd);
+                return berth_err_fail(err, EINVAL, "unknown option for `%s`", cmd);
             *detach = true;
             break;
         case 'h':
             ocirun_cmd_usage(cmd, "[command options] <container-id>", create_help);
             return 1;
-        default: return berth_err_set(err, EINVAL, "invalid option for `%s`", cmd);
+        default: return berth_err_fail(err, EINVAL, "invalid option for `%s`", cmd);
         }
     }
     o->id = ocirun_cmd_one_id(cmd, argc, argv, err);

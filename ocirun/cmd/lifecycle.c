@@ -31,7 +31,7 @@ parse_id(const char *cmd, int argc, char **argv, const char **id, struct berth_e
             ocirun_cmd_usage(cmd, "<container-id>", NULL);
             return 1;
         }
-        return berth_err_set(err, EINVAL, "invalid option for `%s`", cmd);
+        return berth_err_fail(err, EINVAL, "invalid option for `%s`", cmd);
     }
     *id = ocirun_cmd_one_id(cmd, argc, argv, err);
     return *id ? 0 : -1;
@@ -58,7 +58,7 @@ ocirun_cmd_state(struct ocirun_global *g, int argc, char **argv, struct berth_er
     if (!st)
         return -1;
     cleanup_json struct json_object *o = ocirun_state_to_json(st, ocirun_state_status(st));
-    puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+    puts(json_object_to_json_string_ext(o, OCIRUN_JSON_PRETTY));
     return 0;
 }
 
@@ -80,12 +80,12 @@ ocirun_cmd_kill(struct ocirun_global *g, int argc, char **argv, struct berth_err
                              "   --all, -a  send the signal to all processes in the container\n");
             return 0;
         } else {
-            return berth_err_set(err, EINVAL, "invalid option for `kill`");
+            return berth_err_fail(err, EINVAL, "invalid option for `kill`");
         }
     }
     int n = argc - optind;
     if (n < 1 || n > 2)
-        return berth_err_set(err, EINVAL, "`kill` takes a container id and an optional signal");
+        return berth_err_fail(err, EINVAL, "`kill` takes a container id and an optional signal");
     int sig = SIGTERM;
     if (n == 2 && (sig = ocirun_signal_parse(argv[optind + 1], err)) < 0)
         return -1;
@@ -111,7 +111,7 @@ ocirun_cmd_delete(struct ocirun_global *g, int argc, char **argv, struct berth_e
                              "running (uses SIGKILL)\n");
             return 0;
         } else {
-            return berth_err_set(err, EINVAL, "invalid option for `delete`");
+            return berth_err_fail(err, EINVAL, "invalid option for `delete`");
         }
     }
     const char *id = ocirun_cmd_one_id("delete", argc, argv, err);

@@ -75,7 +75,7 @@ print_json(struct row *rows, size_t n)
         json_object_object_add(o, "owner", json_object_new_string(rows[i].owner));
         json_object_array_add(arr, o);
     }
-    puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    puts(json_object_to_json_string_ext(arr, OCIRUN_JSON_PLAIN));
 }
 
 int
@@ -100,13 +100,13 @@ ocirun_cmd_list(struct ocirun_global *g, int argc, char **argv, struct berth_err
                              "(default: \"table\")\n"
                              "   --quiet, -q               display only container IDs\n");
             return 0;
-        default: return berth_err_set(err, EINVAL, "invalid option for `list`");
+        default: return berth_err_fail(err, EINVAL, "invalid option for `list`");
         }
     }
     if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0)
-        return berth_err_set(err, EINVAL, "invalid format `%s` (want table or json)", format);
+        return berth_err_fail(err, EINVAL, "invalid format `%s` (want table or json)", format);
     if (optind != argc)
-        return berth_err_set(err, EINVAL, "`list` takes no arguments");
+        return berth_err_fail(err, EINVAL, "`list` takes no arguments");
 
     cleanup_strv char **ids = ocirun_state_list(g->root, err);
     if (!ids)

@@ -41,17 +41,17 @@ ocirun_cmd_spec(struct ocirun_global *g, int argc, char **argv, struct berth_err
                              "   --rootless                generate a configuration for a rootless "
                              "container\n");
             return 0;
-        default: return berth_err_set(err, EINVAL, "invalid option for `spec`");
+        default: return berth_err_fail(err, EINVAL, "invalid option for `spec`");
         }
     }
     if (optind != argc)
-        return berth_err_set(err, EINVAL, "`spec` takes no arguments");
+        return berth_err_fail(err, EINVAL, "`spec` takes no arguments");
     cleanup_free char *path = xasprintf("%s/config.json", bundle);
     if (berth_fs_exists(path))
-        return berth_err_set(err, EEXIST, "file `%s` exists, remove it first", path);
+        return berth_err_fail(err, EEXIST, "file `%s` exists, remove it first", path);
     cleanup_json struct json_object *s = ocirun_spec_default(rootless, getuid(), getgid());
     const char *text = json_object_to_json_string_ext(
-        s, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        s, OCIRUN_JSON_PRETTY);
     cleanup_free char *buf = xasprintf("%s\n", text);
     return berth_fs_write_atomic(path, buf, strlen(buf), 0666 & ~0022, err) < 0 ? -1 : 0;
 }
@@ -60,12 +60,12 @@ int
 ocirun_cmd_features(struct ocirun_global *g, int argc, char **argv, struct berth_err *err)
 {
     if (argc > 1 && strcmp(argv[1], "--help") != 0 && strcmp(argv[1], "-h") != 0)
-        return berth_err_set(err, EINVAL, "`features` takes no arguments");
+        return berth_err_fail(err, EINVAL, "`features` takes no arguments");
     if (argc > 1) {
         ocirun_cmd_usage("features", "", NULL);
         return 0;
     }
     cleanup_json struct json_object *f = ocirun_spec_features();
-    puts(json_object_to_json_string_ext(f, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+    puts(json_object_to_json_string_ext(f, OCIRUN_JSON_PRETTY));
     return 0;
 }

@@ -181,13 +181,13 @@ resolve(const struct placement *p, const char *cgroups_path, const char *id, str
     /* ".." would climb out of the hierarchy, or out of the caller's own cgroup. */
     if (strstr(rel, "/../") || strncmp(rel, "../", 3) == 0 ||
         (strlen(rel) >= 3 && strcmp(rel + strlen(rel) - 3, "/..") == 0)) {
-        berth_err_set(err, EINVAL, "cgroupsPath `%s` must not contain `..`",
+        berth_err_fail(err, EINVAL, "cgroupsPath `%s` must not contain `..`",
                       cgroups_path ? cgroups_path : id);
         return NULL;
     }
     cleanup_free char *clean = berth_fs_clean(rel);
     if (strcmp(clean, "/") == 0) {
-        berth_err_set(err, EINVAL, "cgroupsPath `%s` is the root cgroup",
+        berth_err_fail(err, EINVAL, "cgroupsPath `%s` is the root cgroup",
                       cgroups_path ? cgroups_path : "");
         return NULL;
     }
@@ -277,7 +277,7 @@ ocirun_cgroup_kill_all(char *const *paths, int sig, struct berth_err *err)
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    return berth_err_set(err, EBUSY, "processes keep appearing in cgroup `%s`", paths[0]);
+    return berth_err_fail(err, EBUSY, "processes keep appearing in cgroup `%s`", paths[0]);
 }
 
 int

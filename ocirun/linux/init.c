@@ -19,6 +19,7 @@
 
 #include "common/cleanup.h"
 #include "common/error.h"
+#include "ocirun/hooks.h"
 #include "ocirun/linux/namespaces.h"
 #include "ocirun/linux/process.h"
 #include "ocirun/linux/rootfs.h"
@@ -61,8 +62,8 @@ setup(struct ocirun_init *in, char **exe, struct berth_err *err)
 {
     const struct ocirun_spec *spec = in->spec;
 
-    if (ocirun_sync_recv(in->sync_fd, err) != OCIRUN_SYNC_GO)
-        return err->msg ? -1 : berth_err_set(err, EPROTO, "unexpected message from parent");
+    if (ocirun_sync_recv(in->sync_fd, NULL, err) != OCIRUN_SYNC_GO)
+        return err->msg ? -1 : berth_err_fail(err, EPROTO, "unexpected message from parent");
     if (ocirun_ns_join(in->ns_fds, err) < 0)
         return -1;
     int unshare_flags = ocirun_ns_unshare_flags(spec);
@@ -78,8 +79,17 @@ setup(struct ocirun_init *in, char **exe, struct berth_err *err)
     if (set_names(spec, err) < 0)
         return -1;
     if (!spec->ns[OCIRUN_NS_MNT].wanted)
-        return berth_err_set(err, EINVAL, "a mount namespace is required");
-    if (ocirun_rootfs_prepare(spec, err) < 0 || ocirun_rootfs_enter(spec, in->no_pivot, err) < 0)
+        return berth_err_fail(err, EINVAL, "a mount namespace is required");
+    if (ocirun_rootfs_prepare(spec, err) < 0)
+        return berth_err_wrap(err, "rootfs");
+    /* The parent runs prestart and createRuntime now, and sends back the state for ours. */
+    if (ocirun_sync_send(in->sync_fd, OCIRUN_SYNC_HOOKS, 0, NULL) < 0)
+        return berth_err_set(err, errno, "signal parent");
+    if (ocirun_sync_recv(in->sync_fd, &in->state_json, err) != OCIRUN_SYNC_GO)
+        return err->msg ? -1 : berth_err_fail(err, EPROTO, "unexpected message from parent");
+    if (ocirun_hooks_run(spec->hooks, OCIRUN_HOOK_CREATE_CONTAINER, in->state_json, err) < 0)
+        return -1;
+    if (ocirun_rootfs_enter(spec, in->no_pivot, err) < 0)
         return berth_err_wrap(err, "rootfs");
     if (spec->process.terminal && ocirun_terminal_setup(&spec->process, in->console_fd, err) < 0)
         return -1;
@@ -118,6 +128,11 @@ ocirun_init_run(struct ocirun_init *in)
     if (n != 1)
         _exit(127);
     close(in->fifo_fd);
+    if (ocirun_hooks_run(in->spec->hooks, OCIRUN_HOOK_START_CONTAINER, in->state_json, &err) < 0) {
+        cleanup_free char *msg = berth_err_string(&err);
+        dprintf(2, "ocirun: %s\n", msg);
+        _exit(127);
+    }
 
     execve(exe, in->spec->process.args, in->spec->process.env);
     dprintf(2, "ocirun: exec `%s`: %s\n", exe, strerror(errno));

@@ -18,6 +18,7 @@ struct ocirun_init {
     int console_fd;               /* connected --console-socket, or -1 */
     int preserve_fds;             /* fds 3 .. 3+n-1 stay open in the container */
     bool no_pivot;
+    char *state_json;             /* from the parent, for createContainer/startContainer */
 };
 
 /* Runs in the child. Never returns: execs the user process, or reports over sync_fd and

@@ -133,7 +133,7 @@ ocirun_mount_parse_options(char *const *options, struct ocirun_mount_opts *o,
             if (o->n_propagation == ARRAY_SIZE(o->propagation)) {
                 free(o->data);
                 o->data = NULL;
-                return berth_err_set(err, EINVAL, "too many propagation options");
+                return berth_err_fail(err, EINVAL, "too many propagation options");
             }
             o->propagation[o->n_propagation++] = opt_table[i].value;
             break;
@@ -325,7 +325,7 @@ ocirun_mount_one(const struct ocirun_spec *spec, int rootfd, const struct ocirun
     int rc;
 
     if (o.idmap)
-        return berth_err_set(err, ENOTSUP, "mount `%s`: idmapped mounts are not supported yet",
+        return berth_err_fail(err, ENOTSUP, "mount `%s`: idmapped mounts are not supported yet",
                              m->destination);
     if (m->type && strcmp(m->type, "cgroup") == 0 && !bind)
         return mount_cgroup(spec, rootfd, m, &o, err);
@@ -334,7 +334,7 @@ ocirun_mount_one(const struct ocirun_spec *spec, int rootfd, const struct ocirun
         cleanup_free char *src = bind_source(spec, m);
         struct stat st;
         if (!src)
-            return berth_err_set(err, EINVAL, "bind mount `%s` has no source", m->destination);
+            return berth_err_fail(err, EINVAL, "bind mount `%s` has no source", m->destination);
         if (stat(src, &st) < 0)
             return berth_err_set(err, errno, "bind mount source `%s`", src);
         cleanup_close int fd =

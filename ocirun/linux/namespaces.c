@@ -49,7 +49,7 @@ ocirun_ns_open(const struct ocirun_spec *spec, int fds[OCIRUN_NS_COUNT], struct 
         }
         int type = ioctl(fds[i], NS_GET_NSTYPE);
         if (type < 0 || type != ocirun_ns_flag(i)) {
-            berth_err_set(err, EINVAL, "`%s` is not a %s namespace", path, ocirun_ns_name(i));
+            berth_err_fail(err, EINVAL, "`%s` is not a %s namespace", path, ocirun_ns_name(i));
             goto fail;
         }
     }
@@ -111,7 +111,7 @@ ocirun_ns_prepare_parent(const struct ocirun_spec *spec, const int fds[OCIRUN_NS
                 return berth_err_set(err, errno, "write time namespace offsets");
         }
     } else if (spec->has_time_offsets) {
-        return berth_err_set(err, EINVAL, "timeOffsets need a new time namespace");
+        return berth_err_fail(err, EINVAL, "timeOffsets need a new time namespace");
     }
     return 0;
 }

@@ -17,6 +17,7 @@
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/fs.h"
+#include "ocirun/linux/caps.h"
 #include "ocirun/spec.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -57,14 +58,18 @@ ocirun_process_setup(const struct ocirun_process *p, struct berth_err *err)
     /* A missing cwd is created, as runc does, while we are still root. */
     if (berth_fs_mkdir_p(p->cwd, 0755, err) < 0)
         return berth_err_wrap(err, "cwd");
+    if (ocirun_caps_prepare(&p->caps, err) < 0)
+        return -1;
     if (setgroups(p->n_additional_gids, (const gid_t *)p->additional_gids) < 0 && errno != EPERM)
         return berth_err_set(err, errno, "setgroups");
     if (setresgid(p->gid, p->gid, p->gid) < 0)
         return berth_err_set(err, errno, "setgid %u", p->gid);
-    /* Keep capabilities across the uid change only as far as the spec asks (applied later);
-     * setresuid drops them when leaving uid 0. */
+    /* Leaving uid 0 would clear every capability; ocirun_caps_prepare asked to keep the
+     * permitted ones, and ocirun_caps_apply installs the spec's sets right after. */
     if (setresuid(p->uid, p->uid, p->uid) < 0)
         return berth_err_set(err, errno, "setuid %u", p->uid);
+    if (ocirun_caps_apply(&p->caps, err) < 0)
+        return -1;
     if (chdir(p->cwd) < 0)
         return berth_err_set(err, errno, "chdir to cwd `%s`", p->cwd);
     if (p->has_umask)
@@ -103,6 +108,6 @@ ocirun_process_find_exe(const struct ocirun_process *p, struct berth_err *err)
         if (is_executable(cand))
             return steal_ptr(&cand);
     }
-    berth_err_set(err, ENOENT, "exec: `%s`: executable file not found in $PATH", name);
+    berth_err_fail(err, ENOENT, "exec: `%s`: executable file not found in $PATH", name);
     return NULL;
 }

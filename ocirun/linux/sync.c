@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "common/error.h"
 
 #define SYNC_MAX 4096
@@ -40,7 +41,7 @@ ocirun_sync_send(int fd, enum ocirun_sync_type type, int code, const char *msg)
 }
 
 int
-ocirun_sync_recv(int fd, struct berth_err *err)
+ocirun_sync_recv(int fd, char **text, struct berth_err *err)
 {
     struct sync_msg m;
     ssize_t n;
@@ -50,18 +51,24 @@ ocirun_sync_recv(int fd, struct berth_err *err)
     if (n < 0)
         return berth_err_set(err, errno, "read from container init");
     if (n == 0)
-        return berth_err_set(err, ECHILD, "container init exited during setup");
+        return berth_err_fail(err, ECHILD, "container init exited during setup");
     if (n < 8)
-        return berth_err_set(err, EPROTO, "short message from container init");
+        return berth_err_fail(err, EPROTO, "short message from container init");
     ((char *)&m)[n < (ssize_t)sizeof(m) ? n : (ssize_t)sizeof(m) - 1] = '\0';
+    /* A negative code marks an error with no system cause (see berth_err_fail). */
+    if (m.type == OCIRUN_SYNC_ERROR && m.code < 0)
+        return berth_err_fail(err, -m.code, "%s", n > 8 ? m.text : "container init failed");
     if (m.type == OCIRUN_SYNC_ERROR)
         return berth_err_set(err, m.code, "%s", n > 8 ? m.text : "container init failed");
+    if (text)
+        *text = xstrdup(n > 8 ? m.text : "");
     return (int)m.type;
 }
 
 _Noreturn void
 ocirun_sync_fail(int fd, const struct berth_err *err)
 {
-    ocirun_sync_send(fd, OCIRUN_SYNC_ERROR, err->code, err->msg ? err->msg : "unknown error");
+    ocirun_sync_send(fd, OCIRUN_SYNC_ERROR, err->no_cause ? -err->code : err->code,
+                     err->msg ? err->msg : "unknown error");
     _exit(1);
 }

@@ -6,7 +6,10 @@
  *   parent                                   child
  *   clone() ------------------------------>  waits for GO
  *   writes uid/gid maps, enters cgroups
- *   GO ----------------------------------->  joins namespaces, builds the rootfs, pivots,
+ *   GO ----------------------------------->  joins namespaces, does the mounts
+ *          <-------------------------------  HOOKS
+ *   runs prestart, createRuntime hooks
+ *   GO + state JSON ---------------------->  runs createContainer hooks, pivots,
  *                                            sets up the process
  *          <-------------------------------  READY (or ERROR code+message, then exits)
  *   records state, exits (create) or
@@ -23,6 +26,7 @@ enum ocirun_sync_type {
     OCIRUN_SYNC_GO = 1,
     OCIRUN_SYNC_READY,
     OCIRUN_SYNC_ERROR,
+    OCIRUN_SYNC_HOOKS, /* child: namespaces and mounts exist, run prestart/createRuntime */
 };
 
 /* Send one message; msg may be NULL. Async-signal-safe (used in the child). */
@@ -30,8 +34,8 @@ int ocirun_sync_send(int fd, enum ocirun_sync_type type, int code, const char *m
 
 /* Receive one message. An ERROR message is turned into err (its code and text) and the call
  * returns -1; EOF also returns -1 ("container init exited during setup"). Otherwise returns
- * the type. */
-int ocirun_sync_recv(int fd, struct berth_err *err);
+ * the type, and when text is not NULL, *text gets the payload (heap, may be empty). */
+int ocirun_sync_recv(int fd, char **text, struct berth_err *err);
 
 /* Child side: report err to the parent and exit(1). Never returns. */
 _Noreturn void ocirun_sync_fail(int fd, const struct berth_err *err);

@@ -58,7 +58,7 @@ int
 ocirun_terminal_setup(const struct ocirun_process *p, int console_fd, struct berth_err *err)
 {
     if (console_fd < 0)
-        return berth_err_set(err, EINVAL, "process.terminal needs --console-socket");
+        return berth_err_fail(err, EINVAL, "process.terminal needs --console-socket");
     cleanup_close int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (master < 0)
         return berth_err_set(err, errno, "open `/dev/ptmx`");
