@@ -28,6 +28,7 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "ocirun/foreground.h"
 #include "ocirun/hooks.h"
 #include "ocirun/linux/cgroup.h"
 #include "ocirun/linux/init.h"
@@ -74,11 +75,12 @@ rollback(struct ocirun_global *g, struct creation *c)
         berth_err_warn(&err);
 }
 
+/* own_tty: a foreground run that will take the pty master itself. */
 static int
-check_terminal(const struct ocirun_spec *spec, const struct ocirun_create_opts *o,
+check_terminal(const struct ocirun_spec *spec, const struct ocirun_create_opts *o, bool own_tty,
                struct berth_err *err)
 {
-    if (spec->process.terminal && !o->console_socket)
+    if (spec->process.terminal && !o->console_socket && !own_tty)
         return berth_err_fail(err, EINVAL,
                              "process.terminal is set but no --console-socket was given");
     if (!spec->process.terminal && o->console_socket)
@@ -122,8 +124,8 @@ run_create_hooks(struct ocirun_state *st, const struct ocirun_spec *spec, pid_t 
 /* The parent half of create; on success c->st describes the created container and c->pid is
  * its init (still our child). */
 static int
-create(struct ocirun_global *g, const struct ocirun_create_opts *o, struct creation *c,
-       struct berth_err *err)
+create(struct ocirun_global *g, const struct ocirun_create_opts *o, int own_console,
+       struct creation *c, struct berth_err *err)
 {
     int ns_fds[OCIRUN_NS_COUNT];
     cleanup_close int fifo = -1, console = -1, sync_parent = -1, sync_child = -1;
@@ -134,7 +136,7 @@ create(struct ocirun_global *g, const struct ocirun_create_opts *o, struct creat
     cleanup_spec struct ocirun_spec *spec = ocirun_spec_load(o->bundle ? o->bundle : ".", err);
     if (!spec)
         return -1;
-    if (check_terminal(spec, o, err) < 0)
+    if (check_terminal(spec, o, own_console >= 0, err) < 0)
         return -1;
     if (ocirun_state_mkdir(g->root, o->id, err) < 0)
         return -1;
@@ -146,12 +148,17 @@ create(struct ocirun_global *g, const struct ocirun_create_opts *o, struct creat
     st->rootfs = xstrdup(spec->root_path);
     st->created = now_rfc3339();
     st->owner = xstrdup("");
+    st->terminal = spec->process.terminal;
     st->new_pidns = spec->ns[OCIRUN_NS_PID].wanted && !spec->ns[OCIRUN_NS_PID].path;
     if (spec->annotations)
         st->annotations = json_object_get(spec->annotations);
     if (spec->hooks)
         st->hooks = json_object_get(spec->hooks);
     if (ocirun_state_save(st, err) < 0)
+        return -1;
+    /* exec starts from the container's own process settings, as they were at create. */
+    cleanup_free char *config_copy = xasprintf("%s/config.json", st->dir);
+    if (berth_json_write_file(config_copy, spec->doc, false, 0600, err) < 0)
         return -1;
 
     cleanup_free char *fifo_path = ocirun_state_fifo_path(st);
@@ -160,7 +167,11 @@ create(struct ocirun_global *g, const struct ocirun_create_opts *o, struct creat
     fifo = open(fifo_path, O_RDWR | O_CLOEXEC);
     if (fifo < 0)
         return berth_err_set(err, errno, "open `%s`", fifo_path);
-    if (o->console_socket) {
+    if (own_console >= 0 && spec->process.terminal && !o->console_socket) {
+        console = fcntl(own_console, F_DUPFD_CLOEXEC, 3);
+        if (console < 0)
+            return berth_err_set(err, errno, "dup console socket");
+    } else if (o->console_socket) {
         console = ocirun_terminal_connect(o->console_socket, err);
         if (console < 0)
             return -1;
@@ -235,7 +246,7 @@ ocirun_container_create(struct ocirun_global *g, const struct ocirun_create_opts
                         struct berth_err *err)
 {
     struct creation c = {0};
-    int rc = create(g, o, &c, err);
+    int rc = create(g, o, -1, &c, err);
     if (rc < 0) {
         rollback(g, &c);
         berth_err_wrap(err, "create container `%s`", o->id);
@@ -372,33 +383,6 @@ ocirun_container_delete(struct ocirun_global *g, const char *id, bool force, str
     return 0;
 }
 
-/* Foreground run: forward every signal we can catch to the init, reap children (we are a
- * subreaper, so orphans of a container without its own pid namespace come to us), and return
- * when the init exits. */
-static int
-forward_and_wait(pid_t pid, const sigset_t *set)
-{
-    for (;;) {
-        siginfo_t si;
-        int sig = sigwaitinfo(set, &si);
-        if (sig < 0)
-            continue;
-        if (sig != SIGCHLD) {
-            kill(pid, sig);
-            continue;
-        }
-        int status;
-        pid_t r;
-        while ((r = waitpid(-1, &status, WNOHANG)) > 0) {
-            if (r != pid)
-                continue;
-            if (WIFEXITED(status))
-                return WEXITSTATUS(status);
-            return 128 + WTERMSIG(status);
-        }
-    }
-}
-
 int
 ocirun_container_run(struct ocirun_global *g, const struct ocirun_create_opts *o, bool detach,
                      struct berth_err *err)
@@ -415,29 +399,46 @@ ocirun_container_run(struct ocirun_global *g, const struct ocirun_create_opts *o
         return 0;
     }
 
-    /* Block before clone so no signal slips through between the two; the init unblocks. */
+    /* Block before clone so no signal slips through between the two; the init unblocks.
+     * As a subreaper we also collect orphans of a container without its own pid namespace. */
     sigset_t set, old;
-    sigfillset(&set);
-    sigdelset(&set, SIGSEGV);
-    sigdelset(&set, SIGBUS);
-    sigdelset(&set, SIGILL);
-    sigdelset(&set, SIGFPE);
+    ocirun_foreground_sigset(&set);
     sigprocmask(SIG_BLOCK, &set, &old);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
 
+    /* Without --console-socket, a terminal is ours: the init sends its master back here. */
+    int sv[2] = {-1, -1};
+    cleanup_close int master = -1, console_ours = -1, console_theirs = -1;
+    if (!o->console_socket && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0) {
+        console_ours = sv[0];
+        console_theirs = sv[1];
+    }
     struct creation c = {0};
+    cleanup_free char *state = NULL;
     int status = -1;
-    if (create(g, o, &c, err) < 0 || release(c.st, err) < 0) {
+    if (create(g, o, console_theirs, &c, err) < 0) {
         rollback(g, &c);
         berth_err_wrap(err, "run container `%s`", o->id);
-    } else {
-        cleanup_free char *state = hook_state(c.st, OCIRUN_RUNNING);
-        ocirun_hooks_run_warn(c.st->hooks, OCIRUN_HOOK_POSTSTART, state);
-        status = forward_and_wait(c.pid, &set);
-        if (destroy(g, c.st, err) < 0) {
-            berth_err_warn(err);
-        }
+        goto out;
     }
+    close(steal_fd(&console_theirs));
+    if (c.st->terminal && !o->console_socket &&
+        (master = ocirun_terminal_recv_fd(console_ours, err)) < 0) {
+        rollback(g, &c);
+        goto out;
+    }
+    if (release(c.st, err) < 0) {
+        rollback(g, &c);
+        berth_err_wrap(err, "run container `%s`", o->id);
+        goto out;
+    }
+    state = hook_state(c.st, OCIRUN_RUNNING);
+    ocirun_hooks_run_warn(c.st->hooks, OCIRUN_HOOK_POSTSTART, state);
+    status = ocirun_foreground_wait(c.pid, master, &set, err);
+    struct berth_err e2 = BERTH_ERR_INIT;
+    if (destroy(g, c.st, &e2) < 0)
+        berth_err_warn(&e2);
+out:
     if (c.st)
         ocirun_state_free(c.st);
     sigprocmask(SIG_SETMASK, &old, NULL);

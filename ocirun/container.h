@@ -45,6 +45,29 @@ int ocirun_container_kill(struct ocirun_global *g, const char *id, int sig, bool
 int ocirun_container_delete(struct ocirun_global *g, const char *id, bool force,
                             struct berth_err *err);
 
+struct ocirun_exec_opts {
+    const char *id;
+    const char *process_file;   /* --process: a whole process object; the rest is ignored */
+    char **args;                /* the command (NULL-terminated) */
+    char **env;                 /* --env KEY=VALUE, added to / replacing the container's */
+    const char *cwd;            /* --cwd */
+    const char *user;           /* --user UID[:GID] */
+    char **additional_gids;     /* --additional-gids */
+    char **caps;                /* --cap: added to the container's sets */
+    bool no_new_privs;          /* --no-new-privs */
+    bool tty;                   /* --tty */
+    bool detach;                /* --detach */
+    const char *pid_file;
+    const char *console_socket;
+    int preserve_fds;
+};
+
+/* exec: a new process in a running container, in all its namespaces and cgroups, with the
+ * container's process settings (env, user, capabilities, rlimits, seccomp) unless overridden.
+ * Detached, returns 0 once the process runs; otherwise waits and returns its exit status. */
+int ocirun_container_exec(struct ocirun_global *g, const struct ocirun_exec_opts *o,
+                          struct berth_err *err);
+
 /* Signal names as kill(1) and runc take them: "KILL", "SIGKILL", "9", "RTMIN+3".
  * Returns the number or -1 with err naming the bad signal. */
 int ocirun_signal_parse(const char *s, struct berth_err *err);

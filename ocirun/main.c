@@ -23,6 +23,7 @@ static const struct ocirun_cmd commands[] = {
     {"state", ocirun_cmd_state, "output the state of a container"},
     {"kill", ocirun_cmd_kill, "kill sends the specified signal to the container's init process"},
     {"delete", ocirun_cmd_delete, "delete any resources held by the container"},
+    {"exec", ocirun_cmd_exec, "execute new process inside the container"},
     {"list", ocirun_cmd_list, "lists containers started by ocirun with the given root"},
     {"spec", ocirun_cmd_spec, "create a new specification file"},
     {"features", ocirun_cmd_features, "show the enabled features"},

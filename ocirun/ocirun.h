@@ -43,6 +43,7 @@ int ocirun_cmd_run(struct ocirun_global *g, int argc, char **argv, struct berth_
 int ocirun_cmd_state(struct ocirun_global *g, int argc, char **argv, struct berth_err *err);
 int ocirun_cmd_kill(struct ocirun_global *g, int argc, char **argv, struct berth_err *err);
 int ocirun_cmd_delete(struct ocirun_global *g, int argc, char **argv, struct berth_err *err);
+int ocirun_cmd_exec(struct ocirun_global *g, int argc, char **argv, struct berth_err *err);
 int ocirun_cmd_list(struct ocirun_global *g, int argc, char **argv, struct berth_err *err);
 int ocirun_cmd_spec(struct ocirun_global *g, int argc, char **argv, struct berth_err *err);
 int ocirun_cmd_features(struct ocirun_global *g, int argc, char **argv, struct berth_err *err);

@@ -244,10 +244,9 @@ parse_gid(struct json_object *item, size_t i, void *out, struct berth_err *err)
     return 0;
 }
 
-static int
-parse_process(struct ocirun_spec *s, struct json_object *p, struct berth_err *err)
+int
+ocirun_spec_parse_process(struct json_object *p, struct ocirun_process *pr, struct berth_err *err)
 {
-    struct ocirun_process *pr = &s->process;
     const char *cwd = NULL;
     struct json_object *user = NULL, *size = NULL, *caps = NULL;
     int r;
@@ -445,7 +444,7 @@ load(struct ocirun_spec *s, struct berth_err *err)
         return -1;
     if (!process)
         return berth_err_fail(err, EINVAL, "`process` is required");
-    if (parse_process(s, process, err) < 0)
+    if (ocirun_spec_parse_process(process, &s->process, err) < 0)
         return berth_err_wrap(err, "process");
 
     if (berth_json_get_string(s->doc, "hostname", &hostname, err) < 0 ||
@@ -493,6 +492,17 @@ ocirun_spec_load(const char *bundle, struct berth_err *err)
     return steal_ptr(&s);
 }
 
+void
+ocirun_process_free(struct ocirun_process *p)
+{
+    berth_cleanup_strvp(&p->args);
+    berth_cleanup_strvp(&p->env);
+    free(p->cwd);
+    free(p->additional_gids);
+    free(p->rlimits);
+    memset(p, 0, sizeof(*p));
+}
+
 static void
 free_maps(struct ocirun_id_map *m)
 {
@@ -511,11 +521,7 @@ ocirun_spec_free(struct ocirun_spec *s)
     free(s->root_path);
     free(s->hostname);
     free(s->domainname);
-    berth_cleanup_strvp(&s->process.args);
-    berth_cleanup_strvp(&s->process.env);
-    free(s->process.cwd);
-    free(s->process.additional_gids);
-    free(s->process.rlimits);
+    ocirun_process_free(&s->process);
     for (size_t i = 0; i < s->n_mounts; i++) {
         free(s->mounts[i].destination);
         free(s->mounts[i].type);

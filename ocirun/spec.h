@@ -113,6 +113,12 @@ struct ocirun_spec {
 struct ocirun_spec *ocirun_spec_load(const char *bundle, struct berth_err *err);
 void ocirun_spec_free(struct ocirun_spec *spec);
 
+/* Parse a `process` object (config.json's, or exec's --process file) into pr, which must be
+ * zeroed. On failure pr may hold parts: release with ocirun_process_free either way. */
+int ocirun_spec_parse_process(struct json_object *obj, struct ocirun_process *pr,
+                              struct berth_err *err);
+void ocirun_process_free(struct ocirun_process *p);
+
 /* Namespace table: name in config.json ("network"), clone flag, /proc/self/ns entry ("net"). */
 const char *ocirun_ns_name(enum ocirun_ns ns);
 const char *ocirun_ns_proc_name(enum ocirun_ns ns);

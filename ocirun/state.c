@@ -212,6 +212,7 @@ ocirun_state_save(const struct ocirun_state *st, struct berth_err *err)
     json_object_object_add(o, "created", json_object_new_string(st->created ? st->created : ""));
     json_object_object_add(o, "owner", json_object_new_string(st->owner ? st->owner : ""));
     json_object_object_add(o, "newPidNamespace", json_object_new_boolean(st->new_pidns));
+    json_object_object_add(o, "terminal", json_object_new_boolean(st->terminal));
     for (char **p = st->cgroups; p && *p; p++)
         json_object_array_add(cg, json_object_new_string(*p));
     json_object_object_add(o, "cgroupPaths", cg);
@@ -255,6 +256,7 @@ ocirun_state_load(const char *root, const char *id, struct berth_err *err)
         berth_json_get_int(o, "pid", &pid, err) < 0 ||
         berth_json_get_uint64(o, "pidStartTime", &start, err) < 0 ||
         berth_json_get_bool(o, "newPidNamespace", &st->new_pidns, err) < 0 ||
+        berth_json_get_bool(o, "terminal", &st->terminal, err) < 0 ||
         berth_json_get_array(o, "cgroupPaths", &cg, err) < 0 ||
         berth_json_get_object(o, "annotations", &ann, err) < 0 ||
         berth_json_get_object(o, "hooks", &hooks, err) < 0) {

@@ -41,6 +41,7 @@ struct ocirun_state {
     char *created;              /* RFC 3339 with nanoseconds, UTC */
     char *owner;
     bool new_pidns;             /* the init is pid 1 of its own pid namespace */
+    bool terminal;              /* process.terminal */
     char **cgroups;             /* absolute cgroup dirs the container was placed in */
     struct json_object *annotations; /* owned, may be NULL */
     struct json_object *hooks;  /* config.json's hooks, kept for start and delete; owned */

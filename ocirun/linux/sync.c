@@ -40,8 +40,22 @@ ocirun_sync_send(int fd, enum ocirun_sync_type type, int code, const char *msg)
     return n < 0 ? -1 : 0;
 }
 
+static int recv_msg(int fd, char **text, int *code, struct berth_err *err);
+
 int
 ocirun_sync_recv(int fd, char **text, struct berth_err *err)
+{
+    return recv_msg(fd, text, NULL, err);
+}
+
+int
+ocirun_sync_recv_code(int fd, int *code, struct berth_err *err)
+{
+    return recv_msg(fd, NULL, code, err);
+}
+
+static int
+recv_msg(int fd, char **text, int *code, struct berth_err *err)
 {
     struct sync_msg m;
     ssize_t n;
@@ -62,6 +76,8 @@ ocirun_sync_recv(int fd, char **text, struct berth_err *err)
         return berth_err_set(err, m.code, "%s", n > 8 ? m.text : "container init failed");
     if (text)
         *text = xstrdup(n > 8 ? m.text : "");
+    if (code)
+        *code = m.code;
     return (int)m.type;
 }
 

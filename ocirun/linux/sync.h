@@ -37,6 +37,9 @@ int ocirun_sync_send(int fd, enum ocirun_sync_type type, int code, const char *m
  * the type, and when text is not NULL, *text gets the payload (heap, may be empty). */
 int ocirun_sync_recv(int fd, char **text, struct berth_err *err);
 
+/* Like ocirun_sync_recv, also returning the message's code (a pid, for exec's helper). */
+int ocirun_sync_recv_code(int fd, int *code, struct berth_err *err);
+
 /* Child side: report err to the parent and exit(1). Never returns. */
 _Noreturn void ocirun_sync_fail(int fd, const struct berth_err *err);
 

@@ -55,6 +55,27 @@ ocirun_terminal_send_fd(int sock, int fd, const char *name, struct berth_err *er
 }
 
 int
+ocirun_terminal_recv_fd(int sock, struct berth_err *err)
+{
+    char name[256], cbuf[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {.iov_base = name, .iov_len = sizeof(name)};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                         .msg_controllen = sizeof(cbuf)};
+    ssize_t n;
+    do
+        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return berth_err_set(err, errno, "receive pty master");
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+        return berth_err_fail(err, EPROTO, "no pty master received");
+    int fd;
+    memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    return fd;
+}
+
+int
 ocirun_terminal_setup(const struct ocirun_process *p, int console_fd, struct berth_err *err)
 {
     if (console_fd < 0)

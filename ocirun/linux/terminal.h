@@ -17,6 +17,9 @@ int ocirun_terminal_connect(const char *path, struct berth_err *err);
 /* Child, after entering the rootfs: create the pty, send the master on console_fd. */
 int ocirun_terminal_setup(const struct ocirun_process *p, int console_fd, struct berth_err *err);
 
+/* Receive one fd sent with SCM_RIGHTS (the pty master). Returns it (O_CLOEXEC). */
+int ocirun_terminal_recv_fd(int sock, struct berth_err *err);
+
 /* Send fd over a unix socket with SCM_RIGHTS and `name` as the payload. */
 int ocirun_terminal_send_fd(int sock, int fd, const char *name, struct berth_err *err);
 

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Staying in the foreground for a container process (run and exec without --detach): every
+ * signal ocirun receives is forwarded to it, other children are reaped (ocirun is a
+ * subreaper), and when the process has a terminal that nobody else took (no
+ * --console-socket), ocirun copies between its own stdio and the pty master, with its tty in
+ * raw mode and the window size following SIGWINCH.
+ */
+#ifndef BERTH_OCIRUN_FOREGROUND_H
+#define BERTH_OCIRUN_FOREGROUND_H
+
+#include <signal.h>
+#include <sys/types.h>
+
+struct berth_err;
+
+/* The signals to block before starting the process (so none is lost before the loop runs):
+ * all but the synchronous ones. */
+void ocirun_foreground_sigset(sigset_t *set);
+
+/* Wait for pid, our child. master is the pty master to proxy, or -1. Expects `set` to be
+ * blocked already. Returns the exit status, 128 + signal number when it was killed, or -1
+ * with err if waiting itself failed. */
+int ocirun_foreground_wait(pid_t pid, int master, const sigset_t *set, struct berth_err *err);
+
+#endif
