@@ -211,6 +211,8 @@ run_process(struct exec_child *c)
     for (int fd = 3; fd < 3 + c->preserve_fds; fd++)
         fcntl(fd, F_SETFD, 0);
     syscall(SYS_close_range, 3 + c->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (ocirun_lsm_apply(&c->pr->lsm, &err) < 0)
+        ocirun_sync_fail(c->sync_fd, &err);
     execve(exe, c->pr->args, c->pr->env);
     berth_err_set(&err, errno, "exec `%s`", exe);
     ocirun_sync_fail(c->sync_fd, &err);

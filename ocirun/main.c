@@ -15,18 +15,19 @@
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "ocirun/linux/sealed-exe.h"
 
 static const struct ocirun_cmd commands[] = {
-    {"create", ocirun_cmd_create, "create a container"},
-    {"start", ocirun_cmd_start, "executes the user defined process in a created container"},
-    {"run", ocirun_cmd_run, "create and run a container"},
-    {"state", ocirun_cmd_state, "output the state of a container"},
-    {"kill", ocirun_cmd_kill, "kill sends the specified signal to the container's init process"},
-    {"delete", ocirun_cmd_delete, "delete any resources held by the container"},
-    {"exec", ocirun_cmd_exec, "execute new process inside the container"},
-    {"list", ocirun_cmd_list, "lists containers started by ocirun with the given root"},
-    {"spec", ocirun_cmd_spec, "create a new specification file"},
-    {"features", ocirun_cmd_features, "show the enabled features"},
+    {"create", ocirun_cmd_create, "create a container", true},
+    {"start", ocirun_cmd_start, "executes the user defined process in a created container", false},
+    {"run", ocirun_cmd_run, "create and run a container", true},
+    {"state", ocirun_cmd_state, "output the state of a container", false},
+    {"kill", ocirun_cmd_kill, "kill sends the specified signal to the container's init process", false},
+    {"delete", ocirun_cmd_delete, "delete any resources held by the container", false},
+    {"exec", ocirun_cmd_exec, "execute new process inside the container", true},
+    {"list", ocirun_cmd_list, "lists containers started by ocirun with the given root", false},
+    {"spec", ocirun_cmd_spec, "create a new specification file", false},
+    {"features", ocirun_cmd_features, "show the enabled features", false},
 };
 
 static void
@@ -129,6 +130,10 @@ main(int argc, char **argv)
     for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
         if (strcmp(commands[i].name, name) != 0)
             continue;
+        if (commands[i].enters_container && ocirun_sealed_exe_ensure(argv, &err) < 0) {
+            report(&err);
+            return 1;
+        }
         /* The command sees argv[0] = its name; optind = 0 makes glibc's getopt start over. */
         int cmd_argc = argc - optind;
         char **cmd_argv = argv + optind;

@@ -35,6 +35,7 @@ struct ocirun_cmd {
     const char *name;
     ocirun_cmd_fn fn;
     const char *summary;
+    bool enters_container; /* runs ocirun code inside a container: re-exec sealed first */
 };
 
 int ocirun_cmd_create(struct ocirun_global *g, int argc, char **argv, struct berth_err *err);

@@ -20,6 +20,7 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "ocirun/hooks.h"
+#include "ocirun/linux/sysctl.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -288,6 +289,8 @@ ocirun_spec_parse_process(struct json_object *p, struct ocirun_process *pr, stru
     if (berth_json_get_object(p, "capabilities", &caps, err) < 0 ||
         ocirun_caps_parse(caps, &pr->caps, err) < 0)
         return -1;
+    if (ocirun_lsm_parse(p, NULL, &pr->lsm, err) < 0)
+        return -1;
     if (berth_json_get_object(p, "consoleSize", &size, err) < 0)
         return -1;
     if (size && (berth_json_get_uint32(size, "height", &pr->console_height, err) < 0 ||
@@ -463,6 +466,17 @@ load(struct ocirun_spec *s, struct berth_err *err)
         return -1;
     if (lx && parse_linux(s, lx, err) < 0)
         return berth_err_wrap(err, "linux");
+    if (lx) {
+        struct ocirun_lsm l;
+        if (ocirun_lsm_parse(NULL, lx, &l, err) < 0)
+            return -1;
+        s->process.lsm.has_personality = l.has_personality;
+        s->process.lsm.personality = l.personality;
+        ocirun_lsm_free(&l);
+        if (berth_json_get_object(lx, "sysctl", &s->sysctl, err) < 0 ||
+            ocirun_sysctl_check(s, s->sysctl, err) < 0)
+            return berth_err_wrap(err, "linux");
+    }
     if ((s->hostname || s->domainname) && !s->ns[OCIRUN_NS_UTS].wanted)
         return berth_err_fail(err, EINVAL, "hostname/domainname need a new uts namespace");
     return 0;
@@ -500,6 +514,7 @@ ocirun_process_free(struct ocirun_process *p)
     free(p->cwd);
     free(p->additional_gids);
     free(p->rlimits);
+    ocirun_lsm_free(&p->lsm);
     memset(p, 0, sizeof(*p));
 }
 

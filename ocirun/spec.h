@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "ocirun/linux/caps.h"
+#include "ocirun/linux/lsm.h"
 
 struct berth_err;
 struct json_object;
@@ -78,6 +79,7 @@ struct ocirun_process {
     int oom_score_adj;
     bool no_new_privileges;
     struct ocirun_caps caps;
+    struct ocirun_lsm lsm; /* labels, and linux.personality copied in by the spec loader */
     uint32_t console_height, console_width;
 };
 
@@ -103,6 +105,7 @@ struct ocirun_spec {
     char **readonly_paths;
     struct json_object *annotations; /* borrowed from doc, may be NULL */
     struct json_object *hooks;       /* borrowed from doc, checked, may be NULL */
+    struct json_object *sysctl;      /* borrowed from doc, checked, may be NULL */
     int64_t time_offsets[2][2]; /* [monotonic, boottime][secs, nanosecs] */
     bool has_time_offsets;
 };

@@ -112,6 +112,9 @@ ocirun_init_run(struct ocirun_init *in)
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
     prctl(PR_SET_PDEATHSIG, 0);
+    /* Until exec, processes in the container must not reach into us through /proc (our exe,
+     * memory, fds): non-dumpable makes those root-only outside the container. exec resets it. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
     if (setup(in, &exe, &err) < 0)
         ocirun_sync_fail(in->sync_fd, &err);
@@ -134,6 +137,11 @@ ocirun_init_run(struct ocirun_init *in)
         _exit(127);
     }
 
+    if (ocirun_lsm_apply(&in->spec->process.lsm, &err) < 0) {
+        cleanup_free char *msg = berth_err_string(&err);
+        dprintf(2, "ocirun: %s\n", msg);
+        _exit(127);
+    }
     execve(exe, in->spec->process.args, in->spec->process.env);
     dprintf(2, "ocirun: exec `%s`: %s\n", exe, strerror(errno));
     _exit(127);

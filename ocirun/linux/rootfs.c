@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "ocirun/linux/devices.h"
 #include "ocirun/linux/mounts.h"
+#include "ocirun/linux/sysctl.h"
 #include "ocirun/spec.h"
 
 static unsigned long
@@ -143,6 +144,8 @@ ocirun_rootfs_enter(const struct ocirun_spec *spec, bool nopivot, struct berth_e
     if (spec->rootfs_propagation &&
         mount(NULL, "/", NULL, propagation_flags(spec->rootfs_propagation), NULL) < 0)
         return berth_err_set(err, errno, "set rootfs propagation `%s`", spec->rootfs_propagation);
+    if (ocirun_sysctl_apply(spec->sysctl, err) < 0)
+        return -1;
     for (char **p = spec->masked_paths; p && *p; p++)
         if (mask_path(*p, err) < 0)
             return -1;
