@@ -438,8 +438,9 @@ berth_fs_open_in_root_walk(int rootfd, const char *rel, int flags, mode_t mode,
     return fd;
 }
 
-int
-berth_fs_mkdir_in_root(int rootfd, const char *rel, bool file, struct berth_err *err)
+/* mkdir_in_root proper; depth counts the dangling symlinks rewritten so far. */
+static int
+mkdir_in_root(int rootfd, const char *rel, bool file, int depth, struct berth_err *err)
 {
     cleanup_free char *todo = xstrdup(rel);
     cleanup_free char *prefix = xzalloc(strlen(rel) + 2);
@@ -448,6 +449,8 @@ berth_fs_mkdir_in_root(int rootfd, const char *rel, bool file, struct berth_err 
     bool last = false;
     struct stat st;
 
+    if (depth > 40)
+        return berth_err_set(err, ELOOP, "mkdir `%s` in root", rel);
     cleanup_close int parent = open_in_root(rootfd, "/", O_PATH | O_DIRECTORY, 0);
     if (parent < 0) return berth_err_set(err, -parent, "open root");
 
@@ -456,9 +459,22 @@ berth_fs_mkdir_in_root(int rootfd, const char *rel, bool file, struct berth_err 
      * symlink raced into its place is followed inside the root or refused. */
     while (next_component(&rest, &name, &last)) {
         int oflags = last && file ? O_PATH : O_PATH | O_DIRECTORY;
+        size_t parent_len = prefix_len;
         prefix_len += (size_t)sprintf(prefix + prefix_len, "/%s", name);
 
         int fd = open_in_root(rootfd, prefix, oflags, 0);
+        if (fd == -ENOENT && fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISLNK(st.st_mode)) {
+            /* A dangling symlink: create its target instead, inside the root, as if the path
+             * had named it (relative targets are relative to the link's directory). */
+            cleanup_free char *target = read_link(parent, name);
+            if (target == NULL) return berth_err_set(err, errno, "readlink `%s` in root", prefix);
+            prefix[parent_len] = '\0';
+            cleanup_free char *next =
+                target[0] == '/' ? xasprintf("%s/%s", target, rest)
+                                 : xasprintf("%s/%s/%s", prefix, target, rest);
+            return mkdir_in_root(rootfd, next, file, depth + 1, err);
+        }
         if (fd == -ENOENT && strcmp(name, ".") != 0 && strcmp(name, "..") != 0) {
             if (last && file) {
                 int tfd =
@@ -483,6 +499,12 @@ berth_fs_mkdir_in_root(int rootfd, const char *rel, bool file, struct berth_err 
         if (S_ISDIR(st.st_mode)) return berth_err_set(err, EISDIR, "create `%s` in root", rel);
     }
     return steal_fd(&parent);
+}
+
+int
+berth_fs_mkdir_in_root(int rootfd, const char *rel, bool file, struct berth_err *err)
+{
+    return mkdir_in_root(rootfd, rel, file, 0, err);
 }
 
 /* The path an fd refers to, from /proc/self/fd; NULL with errno on failure. */

@@ -151,6 +151,29 @@ format_json(enum berth_log_level level, const char *msg, const char *stamp)
     return line;
 }
 
+/* logfmt, the key=value shape of logrus's text output (what runc writes without
+ * --log-format json): time="..." level=error tag=ocirun msg="...". */
+static char *
+format_text(enum berth_log_level level, const char *msg, const char *stamp)
+{
+    size_t n = strlen(msg);
+    cleanup_free char *q = xmalloc(2 * n + 1);
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (msg[i] == '\n') {
+            q[j++] = '\\';
+            q[j++] = 'n';
+            continue;
+        }
+        if (msg[i] == '"' || msg[i] == '\\')
+            q[j++] = '\\';
+        q[j++] = msg[i];
+    }
+    q[j] = '\0';
+    return xasprintf("time=\"%s\" level=%s tag=%s msg=\"%s\"\n", stamp, levels[level].name,
+                     config.tag ? config.tag : "berth", q);
+}
+
 void
 berth_logv(enum berth_log_level level, const char *fmt, va_list ap)
 {
@@ -174,8 +197,7 @@ berth_logv(enum berth_log_level level, const char *fmt, va_list ap)
     if (config.format == BERTH_LOG_JSON)
         line = format_json(level, msg, stamp);
     else
-        line = xasprintf("%s %s %s: %s\n", stamp, levels[level].text,
-                         config.tag ? config.tag : "berth", msg);
+        line = format_text(level, msg, stamp);
     write_all(config.fd, line, strlen(line));
     errno = saved;
 }

@@ -33,6 +33,7 @@
 #include "ocirun/linux/cgroup.h"
 #include "ocirun/linux/init.h"
 #include "ocirun/linux/namespaces.h"
+#include "ocirun/linux/seccomp.h"
 #include "ocirun/linux/sync.h"
 #include "ocirun/linux/terminal.h"
 #include "ocirun/ocirun.h"
@@ -121,6 +122,20 @@ run_create_hooks(struct ocirun_state *st, const struct ocirun_spec *spec, pid_t 
     return 0;
 }
 
+/* The init loaded a filter with SCMP_ACT_NOTIFY rules and sent its notify fd: give it to the
+ * listener with the container's state. Takes fd. */
+static int
+seccomp_handoff(struct ocirun_state *st, const struct ocirun_spec *spec, pid_t pid, int fd,
+                struct berth_err *err)
+{
+    cleanup_close int owned = fd;
+    if (fd < 0)
+        return berth_err_fail(err, EPROTO, "seccomp notify fd missing from container init");
+    st->pid = pid;
+    cleanup_free char *state = hook_state(st, OCIRUN_CREATING);
+    return ocirun_seccomp_send_notify_fd(spec->seccomp, fd, state, pid, err);
+}
+
 /* The parent half of create; on success c->st describes the created container and c->pid is
  * its init (still our child). */
 static int
@@ -138,6 +153,7 @@ create(struct ocirun_global *g, const struct ocirun_create_opts *o, int own_cons
         return -1;
     if (check_terminal(spec, o, own_console >= 0, err) < 0)
         return -1;
+    berth_debug("create id=%s bundle=%s root=%s", o->id, spec->bundle, g->root);
     if (ocirun_state_mkdir(g->root, o->id, err) < 0)
         return -1;
     c->dir_made = true;
@@ -207,6 +223,7 @@ create(struct ocirun_global *g, const struct ocirun_create_opts *o, int own_cons
     }
     ocirun_ns_close(ns_fds);
     close(steal_fd(&sync_child));
+    berth_debug("cloned init id=%s pid=%d", o->id, (int)c->pid);
 
     if (ocirun_ns_write_maps(spec, c->pid, err) < 0 ||
         ocirun_cgroup_enter(spec->cgroups_path, o->id, c->pid, &st->cgroups, err) < 0) {
@@ -215,17 +232,26 @@ create(struct ocirun_global *g, const struct ocirun_create_opts *o, int own_cons
     }
     if (ocirun_sync_send(sync_parent, OCIRUN_SYNC_GO, 0, NULL) < 0)
         return berth_err_set(err, errno, "signal container init");
+    int passed = -1;
     int type = ocirun_sync_recv(sync_parent, NULL, err);
     if (type == OCIRUN_SYNC_HOOKS) {
         if (run_create_hooks(st, spec, c->pid, sync_parent, err) < 0)
             return -1;
+        type = ocirun_sync_recv_fd(sync_parent, &passed, err);
+    }
+    if (type == OCIRUN_SYNC_SECCOMP_FD) {
+        if (seccomp_handoff(st, spec, c->pid, passed, err) < 0)
+            return -1;
         type = ocirun_sync_recv(sync_parent, NULL, err);
+    } else if (passed >= 0) {
+        close(passed);
     }
     if (type < 0)
         return -1;
     if (type != OCIRUN_SYNC_READY)
         return berth_err_fail(err, EPROTO, "unexpected message %d from container init", type);
 
+    berth_debug("init ready id=%s pid=%d", o->id, (int)c->pid);
     bool zombie;
     st->pid = c->pid;
     st->pid_start = ocirun_proc_start_time(c->pid, &zombie);
@@ -286,6 +312,7 @@ ocirun_container_start(struct ocirun_global *g, const char *id, struct berth_err
                              ocirun_status_name(s));
     if (release(st, err) < 0)
         return berth_err_wrap(err, "start container `%s`", id);
+    berth_debug("started id=%s pid=%d", id, (int)st->pid);
     cleanup_free char *state = hook_state(st, OCIRUN_RUNNING);
     ocirun_hooks_run_warn(st->hooks, OCIRUN_HOOK_POSTSTART, state);
     return 0;
@@ -337,6 +364,7 @@ ocirun_container_kill(struct ocirun_global *g, const char *id, int sig, bool all
             return ocirun_cgroup_kill_all(st->cgroups, sig, err);
         return berth_err_fail(err, ESRCH, "container `%s` is not running", id);
     }
+    berth_debug("kill id=%s signal=%d all=%d", id, sig, all);
     return signal_container(st, sig, all, err);
 }
 
@@ -357,6 +385,10 @@ int
 ocirun_container_delete(struct ocirun_global *g, const char *id, bool force, struct berth_err *err)
 {
     cleanup_state struct ocirun_state *st = ocirun_state_load(g->root, id, err);
+    if (!st && force && err->code == ENOENT && ocirun_state_check_id(id, NULL) == 0) {
+        berth_err_clear(err); /* nothing to delete: --force succeeds, as runc's does */
+        return 0;
+    }
     if (!st) {
         /* A state dir without readable state is debris of a crash: --force clears it. */
         cleanup_free char *dir = xasprintf("%s/%s", g->root, id);
@@ -367,6 +399,7 @@ ocirun_container_delete(struct ocirun_global *g, const char *id, bool force, str
         return ocirun_state_remove(g->root, id, err);
     }
     enum ocirun_status s = ocirun_state_status(st);
+    berth_debug("delete id=%s status=%s force=%d", id, ocirun_status_name(s), force);
     if ((s == OCIRUN_RUNNING || s == OCIRUN_PAUSED) && !force)
         return berth_err_fail(err, EBUSY, "cannot delete container `%s` that is not stopped: %s", id,
                              ocirun_status_name(s));
@@ -404,6 +437,7 @@ ocirun_container_run(struct ocirun_global *g, const struct ocirun_create_opts *o
     sigset_t set, old;
     ocirun_foreground_sigset(&set);
     sigprocmask(SIG_BLOCK, &set, &old);
+    ocirun_signals_reset();
     prctl(PR_SET_CHILD_SUBREAPER, 1);
 
     /* Without --console-socket, a terminal is ours: the init sends its master back here. */

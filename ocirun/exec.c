@@ -37,6 +37,7 @@
 #include "ocirun/foreground.h"
 #include "ocirun/linux/caps.h"
 #include "ocirun/linux/process.h"
+#include "ocirun/linux/seccomp.h"
 #include "ocirun/linux/sync.h"
 #include "ocirun/linux/terminal.h"
 #include "ocirun/ocirun.h"
@@ -80,11 +81,17 @@ env_set(char ***env, const char *kv)
 /* The container's process settings with the command line's changes applied. */
 static int
 build_process(const struct ocirun_state *st, const struct ocirun_exec_opts *o,
-              struct ocirun_process *pr, struct berth_err *err)
+              struct ocirun_process *pr, struct ocirun_seccomp **seccomp, struct berth_err *err)
 {
     cleanup_free char *path = xasprintf("%s/config.json", st->dir);
     cleanup_json struct json_object *doc = berth_json_parse_file(path, err);
+    struct json_object *lx = NULL, *sc = NULL;
     if (!doc)
+        return berth_err_wrap(err, "container config");
+    /* The container's seccomp profile applies to every process in it. */
+    if (berth_json_get_object(doc, "linux", &lx, err) < 0 ||
+        (lx && berth_json_get_object(lx, "seccomp", &sc, err) < 0) ||
+        ocirun_seccomp_parse(sc, seccomp, err) < 0)
         return berth_err_wrap(err, "container config");
     if (o->process_file) {
         cleanup_json struct json_object *p = berth_json_parse_file(o->process_file, err);
@@ -177,12 +184,30 @@ open_target_ns(pid_t pid, int *fds, struct berth_err *err)
 
 struct exec_child {
     struct ocirun_process *pr;
+    const struct ocirun_seccomp *seccomp;
     const struct ocirun_state *st;
     int *ns_fds;
     int sync_fd;
     int console_fd;
     int preserve_fds;
 };
+
+/* Load the container's filter; a notify fd goes to the parent (see linux/init.c). */
+static int
+load_seccomp(void *arg, struct berth_err *err)
+{
+    struct exec_child *c = arg;
+    int fd = -1;
+    if (ocirun_seccomp_load_filter(c->seccomp, &fd, err) < 0)
+        return berth_err_wrap(err, "seccomp");
+    if (fd >= 0) {
+        int r = ocirun_sync_send_fd(c->sync_fd, OCIRUN_SYNC_SECCOMP_FD, fd);
+        close(fd);
+        if (r < 0)
+            return berth_err_set(err, errno, "send seccomp notify fd");
+    }
+    return 0;
+}
 
 /* The process itself, inside everything: set up and exec, or report and exit. */
 _Noreturn static void
@@ -191,6 +216,7 @@ run_process(struct exec_child *c)
     struct berth_err err = BERTH_ERR_INIT;
     sigset_t none;
     sigemptyset(&none);
+    ocirun_signals_reset();
     sigprocmask(SIG_SETMASK, &none, NULL);
     if (c->ns_fds[OCIRUN_NS_USER] >= 0 &&
         (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
@@ -203,7 +229,8 @@ run_process(struct exec_child *c)
         berth_err_set(&err, errno, "setsid");
         ocirun_sync_fail(c->sync_fd, &err);
     }
-    if (ocirun_process_setup(c->pr, &err) < 0)
+    ocirun_process_default_home(&c->pr->env, c->pr->uid);
+    if (ocirun_process_setup(c->pr, c->seccomp ? load_seccomp : NULL, c, &err) < 0)
         ocirun_sync_fail(c->sync_fd, &err);
     cleanup_free char *exe = ocirun_process_find_exe(c->pr, &err);
     if (!exe)
@@ -255,9 +282,11 @@ run_helper(struct exec_child *c)
     _exit(0);
 }
 
-/* Parent side: wait for the process's pid, then for exec (EOF) or its error. */
+/* Parent side: wait for the process's pid, then for exec (EOF) or its error; a seccomp
+ * notify fd on the way is handed to the profile's listener. */
 static pid_t
-await_exec(int sync_fd, pid_t helper, struct berth_err *err)
+await_exec(int sync_fd, pid_t helper, const struct ocirun_seccomp *seccomp,
+           const struct ocirun_state *st, struct berth_err *err)
 {
     cleanup_free char *text = NULL;
     int code = 0;
@@ -269,7 +298,25 @@ await_exec(int sync_fd, pid_t helper, struct berth_err *err)
     if (type != OCIRUN_SYNC_READY || code <= 0)
         return berth_err_fail(err, EPROTO, "unexpected message from exec helper");
     pid_t pid = code;
-    type = ocirun_sync_recv(sync_fd, NULL, err);
+    int passed = -1;
+    type = ocirun_sync_recv_fd(sync_fd, &passed, err);
+    if (type == OCIRUN_SYNC_SECCOMP_FD) {
+        cleanup_close int fd = passed;
+        cleanup_json struct json_object *o = ocirun_state_to_json(st, OCIRUN_RUNNING);
+        if (fd < 0 || ocirun_seccomp_send_notify_fd(
+                          seccomp, fd, json_object_to_json_string_ext(o, OCIRUN_JSON_PLAIN), pid,
+                          err) < 0) {
+            if (fd < 0)
+                berth_err_fail(err, EPROTO, "seccomp notify fd missing");
+            kill(pid, SIGKILL);
+            while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+            return -1;
+        }
+        type = ocirun_sync_recv(sync_fd, NULL, err);
+    } else if (passed >= 0) {
+        close(passed);
+    }
     if (type < 0 && err->code == ECHILD) {
         berth_err_clear(err); /* EOF: the process exec'd, closing its end */
         return pid;
@@ -293,6 +340,7 @@ ocirun_container_exec(struct ocirun_global *g, const struct ocirun_exec_opts *o,
         return berth_err_fail(err, EBUSY, "cannot exec in container `%s`: it is %s", o->id,
                               ocirun_status_name(s));
     struct ocirun_process pr = {0};
+    struct ocirun_seccomp *seccomp = NULL;
     int ns_fds[OCIRUN_NS_COUNT];
     for (int i = 0; i < OCIRUN_NS_COUNT; i++)
         ns_fds[i] = -1;
@@ -302,7 +350,7 @@ ocirun_container_exec(struct ocirun_global *g, const struct ocirun_exec_opts *o,
     sigset_t set, old;
     ocirun_foreground_sigset(&set);
 
-    if (build_process(st, o, &pr, err) < 0)
+    if (build_process(st, o, &pr, &seccomp, err) < 0)
         goto out;
     if (pr.terminal && o->console_socket) {
         if ((console = ocirun_terminal_connect(o->console_socket, err)) < 0)
@@ -332,6 +380,7 @@ ocirun_container_exec(struct ocirun_global *g, const struct ocirun_exec_opts *o,
     sync_child = sv[1];
 
     sigprocmask(SIG_BLOCK, &set, &old);
+    ocirun_signals_reset();
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     pid_t helper = fork();
     if (helper < 0) {
@@ -340,13 +389,13 @@ ocirun_container_exec(struct ocirun_global *g, const struct ocirun_exec_opts *o,
     }
     if (helper == 0) {
         close(sync_parent);
-        struct exec_child c = {.pr = &pr, .st = st, .ns_fds = ns_fds, .sync_fd = sync_child,
+        struct exec_child c = {.pr = &pr, .seccomp = seccomp, .st = st, .ns_fds = ns_fds, .sync_fd = sync_child,
                                .console_fd = console, .preserve_fds = o->preserve_fds};
         run_helper(&c);
     }
     close(steal_fd(&sync_child));
     close(steal_fd(&console));
-    pid_t pid = await_exec(sync_parent, helper, err);
+    pid_t pid = await_exec(sync_parent, helper, seccomp, st, err);
     if (pid < 0)
         goto unblock;
     if (o->pid_file) {
@@ -374,6 +423,7 @@ out:
         if (ns_fds[i] >= 0)
             close(ns_fds[i]);
     ocirun_process_free(&pr);
+    ocirun_seccomp_free(seccomp);
     if (rc < 0)
         berth_err_wrap(err, "exec in container `%s`", o->id);
     return rc;

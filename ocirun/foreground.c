@@ -31,6 +31,14 @@ ocirun_foreground_sigset(sigset_t *set)
     sigdelset(set, SIGABRT);
 }
 
+void
+ocirun_signals_reset(void)
+{
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            signal(sig, SIG_DFL);
+}
+
 static void
 copy_winsize(int from, int to)
 {

@@ -18,6 +18,11 @@ struct berth_err;
  * all but the synchronous ones. */
 void ocirun_foreground_sigset(sigset_t *set);
 
+/* Reset every catchable signal to its default disposition. A non-interactive shell starts
+ * background jobs with SIGINT and SIGQUIT ignored; ignored signals are discarded, so they
+ * would neither reach the foreground loop nor, inherited through exec, the container. */
+void ocirun_signals_reset(void);
+
 /* Wait for pid, our child. master is the pty master to proxy, or -1. Expects `set` to be
  * blocked already. Returns the exit status, 128 + signal number when it was killed, or -1
  * with err if waiting itself failed. */

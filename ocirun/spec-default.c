@@ -9,7 +9,10 @@
 #include <string.h>
 
 #include "common/cleanup.h"
+#include "ocirun/hooks.h"
+#include "ocirun/linux/caps.h"
 #include "ocirun/linux/mounts.h"
+#include "ocirun/linux/seccomp.h"
 #include "ocirun/ocirun.h"
 #include "ocirun/spec.h"
 
@@ -146,6 +149,7 @@ linux_section(bool rootless, uid_t uid, gid_t gid)
         json_object_object_add(l, "resources", res);
     }
     json_object_object_add(l, "namespaces", ns);
+    json_object_object_add(l, "seccomp", ocirun_seccomp_default_profile());
     json_object_object_add(l, "maskedPaths", strv(masked));
     json_object_object_add(l, "readonlyPaths", strv(readonly));
     return l;
@@ -175,6 +179,8 @@ ocirun_spec_features(void)
     const char *name;
     add_str(f, "ociVersionMin", "1.0.0");
     add_str(f, "ociVersionMax", OCIRUN_SPEC_VERSION);
+    for (int k = 0; k < OCIRUN_HOOK_COUNT; k++)
+        json_object_array_add(hooks, json_object_new_string(ocirun_hook_kind_name(k)));
     json_object_object_add(f, "hooks", hooks);
     for (size_t i = 0; (name = ocirun_mount_option_name(i)); i++)
         if (strcmp(name, "idmap") != 0 && strcmp(name, "ridmap") != 0)
@@ -183,11 +189,29 @@ ocirun_spec_features(void)
     for (int i = 0; i < OCIRUN_NS_COUNT; i++)
         json_object_array_add(ns, json_object_new_string(ocirun_ns_name(i)));
     json_object_object_add(l, "namespaces", ns);
+    struct json_object *caps = json_object_new_array();
+    int last = ocirun_cap_last();
+    for (int c = 0; c <= last && ocirun_cap_name(c); c++)
+        json_object_array_add(caps, json_object_new_string(ocirun_cap_name(c)));
+    json_object_object_add(l, "capabilities", caps);
     json_object_object_add(cg, "v1", json_object_new_boolean(true));
     json_object_object_add(cg, "v2", json_object_new_boolean(true));
     json_object_object_add(cg, "systemd", json_object_new_boolean(false));
     json_object_object_add(cg, "systemdUser", json_object_new_boolean(false));
     json_object_object_add(l, "cgroup", cg);
+    struct json_object *sc = json_object_new_object(), *acts = json_object_new_array();
+    struct json_object *ops = json_object_new_array(), *archs = json_object_new_array();
+    json_object_object_add(sc, "enabled", json_object_new_boolean(true));
+    for (size_t i = 0; (name = ocirun_seccomp_action_name(i)); i++)
+        json_object_array_add(acts, json_object_new_string(name));
+    for (size_t i = 0; (name = ocirun_seccomp_op_name(i)); i++)
+        json_object_array_add(ops, json_object_new_string(name));
+    for (size_t i = 0; (name = ocirun_seccomp_arch_name(i)); i++)
+        json_object_array_add(archs, json_object_new_string(name));
+    json_object_object_add(sc, "actions", acts);
+    json_object_object_add(sc, "operators", ops);
+    json_object_object_add(sc, "archs", archs);
+    json_object_object_add(l, "seccomp", sc);
     struct json_object *off = json_object_new_object();
     json_object_object_add(off, "enabled", json_object_new_boolean(false));
     json_object_object_add(l, "apparmor", json_object_get(off));

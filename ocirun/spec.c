@@ -20,6 +20,7 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "ocirun/hooks.h"
+#include "ocirun/linux/seccomp.h"
 #include "ocirun/linux/sysctl.h"
 
 #ifndef CLONE_NEWTIME
@@ -476,6 +477,10 @@ load(struct ocirun_spec *s, struct berth_err *err)
         if (berth_json_get_object(lx, "sysctl", &s->sysctl, err) < 0 ||
             ocirun_sysctl_check(s, s->sysctl, err) < 0)
             return berth_err_wrap(err, "linux");
+        struct json_object *sc = NULL;
+        if (berth_json_get_object(lx, "seccomp", &sc, err) < 0 ||
+            ocirun_seccomp_parse(sc, &s->seccomp, err) < 0)
+            return berth_err_wrap(err, "linux");
     }
     if ((s->hostname || s->domainname) && !s->ns[OCIRUN_NS_UTS].wanted)
         return berth_err_fail(err, EINVAL, "hostname/domainname need a new uts namespace");
@@ -554,6 +559,7 @@ ocirun_spec_free(struct ocirun_spec *s)
         free(s->devices[i].path);
     free(s->devices);
     free(s->cgroups_path);
+    ocirun_seccomp_free(s->seccomp);
     free(s->rootfs_propagation);
     berth_cleanup_strvp(&s->masked_paths);
     berth_cleanup_strvp(&s->readonly_paths);

@@ -18,6 +18,7 @@
 
 struct berth_err;
 struct json_object;
+struct ocirun_seccomp;
 
 /* The namespaces ocirun knows, indexed by this enum (table in spec.c). */
 enum ocirun_ns {
@@ -106,6 +107,7 @@ struct ocirun_spec {
     struct json_object *annotations; /* borrowed from doc, may be NULL */
     struct json_object *hooks;       /* borrowed from doc, checked, may be NULL */
     struct json_object *sysctl;      /* borrowed from doc, checked, may be NULL */
+    struct ocirun_seccomp *seccomp;  /* parsed linux.seccomp, NULL when absent */
     int64_t time_offsets[2][2]; /* [monotonic, boottime][secs, nanosecs] */
     bool has_time_offsets;
 };

@@ -69,6 +69,10 @@ print_table(struct row *rows, size_t n)
 static void
 print_json(struct row *rows, size_t n)
 {
+    if (n == 0) {
+        puts("null"); /* runc's shape for no containers */
+        return;
+    }
     cleanup_json struct json_object *arr = json_object_new_array();
     for (size_t i = 0; i < n; i++) {
         struct json_object *o = ocirun_state_to_json(rows[i].st, rows[i].status);

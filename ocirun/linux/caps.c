@@ -138,7 +138,13 @@ ocirun_caps_apply(const struct ocirun_caps *caps, struct berth_err *err)
     for (int cap = 0; cap < 64; cap++) {
         if (!(caps->ambient & (1ULL << cap)))
             continue;
-        /* The kernel only raises an ambient cap that is permitted and inheritable. */
+        /* The kernel only raises an ambient cap that is permitted and inheritable; runc
+         * configs routinely list ambient caps without inheritable ones, so those are skipped
+         * rather than failing the container. */
+        if (!(caps->permitted & caps->inheritable & (1ULL << cap))) {
+            berth_debug("ambient %s skipped: not permitted and inheritable", ocirun_cap_name(cap) ? ocirun_cap_name(cap) : "?");
+            continue;
+        }
         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
             return berth_err_set(err, errno, "raise ambient %s", ocirun_cap_name(cap));
     }

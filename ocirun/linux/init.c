@@ -19,10 +19,12 @@
 
 #include "common/cleanup.h"
 #include "common/error.h"
+#include "ocirun/foreground.h"
 #include "ocirun/hooks.h"
 #include "ocirun/linux/namespaces.h"
 #include "ocirun/linux/process.h"
 #include "ocirun/linux/rootfs.h"
+#include "ocirun/linux/seccomp.h"
 #include "ocirun/linux/sync.h"
 #include "ocirun/linux/terminal.h"
 
@@ -54,6 +56,23 @@ prepare_fds(int preserve, struct berth_err *err)
     }
     if (syscall(SYS_close_range, 3 + preserve, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
         return berth_err_set(err, errno, "mark fds close-on-exec");
+    return 0;
+}
+
+/* The filter goes in here; a notify fd goes to the parent, which can reach the listener. */
+static int
+load_seccomp(void *arg, struct berth_err *err)
+{
+    struct ocirun_init *in = arg;
+    int fd = -1;
+    if (ocirun_seccomp_load_filter(in->spec->seccomp, &fd, err) < 0)
+        return berth_err_wrap(err, "seccomp");
+    if (fd >= 0) {
+        int r = ocirun_sync_send_fd(in->sync_fd, OCIRUN_SYNC_SECCOMP_FD, fd);
+        close(fd);
+        if (r < 0)
+            return berth_err_set(err, errno, "send seccomp notify fd");
+    }
     return 0;
 }
 
@@ -93,7 +112,9 @@ setup(struct ocirun_init *in, char **exe, struct berth_err *err)
         return berth_err_wrap(err, "rootfs");
     if (spec->process.terminal && ocirun_terminal_setup(&spec->process, in->console_fd, err) < 0)
         return -1;
-    if (ocirun_process_setup(&spec->process, err) < 0)
+    /* The spec is ours alone in this child: filling in HOME changes nobody else's copy. */
+    ocirun_process_default_home((char ***)&spec->process.env, spec->process.uid);
+    if (ocirun_process_setup(&spec->process, spec->seccomp ? load_seccomp : NULL, in, err) < 0)
         return -1;
     *exe = ocirun_process_find_exe(&spec->process, err);
     if (!*exe)
@@ -110,6 +131,7 @@ ocirun_init_run(struct ocirun_init *in)
 
     /* The parent blocks signals to forward them; the container starts with none blocked. */
     sigemptyset(&all);
+    ocirun_signals_reset();
     sigprocmask(SIG_SETMASK, &all, NULL);
     prctl(PR_SET_PDEATHSIG, 0);
     /* Until exec, processes in the container must not reach into us through /proc (our exe,

@@ -235,6 +235,18 @@ finish_mount(const struct ocirun_mount *m, const struct ocirun_mount_opts *o, in
     return 0;
 }
 
+/* Remount the bind mount now at dest with flags. The target is opened afresh: an fd taken
+ * before the mount names the directory underneath it, not the new mount. */
+static int
+remount_bind(int rootfd, const char *dest, unsigned long flags, struct berth_err *err)
+{
+    cleanup_close int fd = berth_fs_open_in_root(rootfd, dest, O_PATH | O_CLOEXEC, 0, err);
+    if (fd < 0)
+        return -1;
+    return mount_at(NULL, fd, NULL, MS_BIND | MS_REMOUNT | flags | locked_flags(fd), NULL, dest,
+                    err);
+}
+
 /* type "cgroup": the container's own cgroups, read-only unless told otherwise. With a new
  * cgroup namespace the hierarchies are mounted fresh (rooted at the container's cgroup);
  * without one, the container's directories are bind-mounted. */
@@ -259,8 +271,7 @@ mount_cgroup(const struct ocirun_spec *spec, int rootfd, const struct ocirun_mou
         else
             rc = mount_at(self[0].dir, fd, NULL, MS_BIND | MS_REC, NULL, m->destination, err);
         if (rc == 0 && !new_ns && (flags & MS_RDONLY))
-            rc = mount_at(NULL, fd, NULL, MS_BIND | MS_REMOUNT | flags | locked_flags(fd), NULL,
-                          m->destination, err);
+            rc = remount_bind(rootfd, m->destination, flags, err);
         goto out;
     }
     /* v1 or hybrid: a tmpfs holding one directory per hierarchy. */
@@ -284,9 +295,7 @@ mount_cgroup(const struct ocirun_spec *spec, int rootfd, const struct ocirun_mou
         } else {
             if (mount_at(self[i].dir, sub, NULL, MS_BIND | MS_REC, NULL, rel, err) < 0)
                 goto out;
-            if ((flags & MS_RDONLY) &&
-                mount_at(NULL, sub, NULL, MS_BIND | MS_REMOUNT | flags | locked_flags(sub), NULL,
-                         rel, err) < 0)
+            if ((flags & MS_RDONLY) && remount_bind(rootfd, rel, flags, err) < 0)
                 goto out;
         }
         /* Co-mounted controllers ("cpu,cpuacct") get a link per name, as on the host. */

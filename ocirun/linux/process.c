@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -44,7 +45,8 @@ rlimit_name(int resource)
 }
 
 int
-ocirun_process_setup(const struct ocirun_process *p, struct berth_err *err)
+ocirun_process_setup(const struct ocirun_process *p, ocirun_filter_fn load_filter, void *arg,
+                     struct berth_err *err)
 {
     for (size_t i = 0; i < p->n_rlimits; i++) {
         struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
@@ -55,9 +57,8 @@ ocirun_process_setup(const struct ocirun_process *p, struct berth_err *err)
     }
     if (p->has_oom_score_adj && set_oom_score(p->oom_score_adj, err) < 0)
         return -1;
-    /* A missing cwd is created, as runc does, while we are still root. */
-    if (berth_fs_mkdir_p(p->cwd, 0755, err) < 0)
-        return berth_err_wrap(err, "cwd");
+    if (load_filter && !p->no_new_privileges && load_filter(arg, err) < 0)
+        return -1;
     if (ocirun_caps_prepare(&p->caps, err) < 0)
         return -1;
     if (setgroups(p->n_additional_gids, (const gid_t *)p->additional_gids) < 0 && errno != EPERM)
@@ -76,7 +77,38 @@ ocirun_process_setup(const struct ocirun_process *p, struct berth_err *err)
         umask(p->umask & 0777);
     if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return berth_err_set(err, errno, "set no_new_privs");
+    if (load_filter && p->no_new_privileges && load_filter(arg, err) < 0)
+        return -1;
     return 0;
+}
+
+void
+ocirun_process_default_home(char ***env, uint32_t uid)
+{
+    size_t n = 0;
+    for (; (*env)[n]; n++)
+        if (strncmp((*env)[n], "HOME=", 5) == 0)
+            return;
+    const char *home = "/";
+    cleanup_free char *line = NULL;
+    size_t cap = 0;
+    cleanup_fclose FILE *f = fopen("/etc/passwd", "re");
+    /* name:x:uid:gid:gecos:home:shell */
+    while (f && getline(&line, &cap, f) > 0) {
+        char *fields[7] = {0}, *save = NULL, *p = line;
+        int k = 0;
+        line[strcspn(line, "\n")] = '\0';
+        for (; k < 7 && (fields[k] = strsep(&p, ":")); k++)
+            ;
+        (void)save;
+        if (k >= 6 && fields[2] && strtoul(fields[2], NULL, 10) == uid && fields[5][0]) {
+            home = fields[5];
+            break;
+        }
+    }
+    *env = xrealloc(*env, (n + 2) * sizeof(char *));
+    (*env)[n] = xasprintf("HOME=%s", home);
+    (*env)[n + 1] = NULL;
 }
 
 static bool

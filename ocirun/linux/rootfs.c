@@ -15,6 +15,7 @@
 
 #include "common/cleanup.h"
 #include "common/error.h"
+#include "common/fs.h"
 #include "ocirun/linux/devices.h"
 #include "ocirun/linux/mounts.h"
 #include "ocirun/linux/sysctl.h"
@@ -152,6 +153,9 @@ ocirun_rootfs_enter(const struct ocirun_spec *spec, bool nopivot, struct berth_e
     for (char **p = spec->readonly_paths; p && *p; p++)
         if (readonly_path(*p, err) < 0)
             return -1;
+    /* A missing cwd is created, as runc does, while still root and before / turns read-only. */
+    if (berth_fs_mkdir_p(spec->process.cwd, 0755, err) < 0)
+        return berth_err_wrap(err, "cwd");
     if (spec->root_readonly) {
         struct statvfs sv;
         unsigned long keep = 0;

@@ -40,28 +40,71 @@ ocirun_sync_send(int fd, enum ocirun_sync_type type, int code, const char *msg)
     return n < 0 ? -1 : 0;
 }
 
-static int recv_msg(int fd, char **text, int *code, struct berth_err *err);
+static int recv_msg(int fd, char **text, int *code, int *passed, struct berth_err *err);
 
 int
 ocirun_sync_recv(int fd, char **text, struct berth_err *err)
 {
-    return recv_msg(fd, text, NULL, err);
+    return recv_msg(fd, text, NULL, NULL, err);
 }
 
 int
 ocirun_sync_recv_code(int fd, int *code, struct berth_err *err)
 {
-    return recv_msg(fd, NULL, code, err);
+    return recv_msg(fd, NULL, code, NULL, err);
+}
+
+int
+ocirun_sync_recv_fd(int fd, int *passed_fd, struct berth_err *err)
+{
+    return recv_msg(fd, NULL, NULL, passed_fd, err);
+}
+
+int
+ocirun_sync_send_fd(int fd, enum ocirun_sync_type type, int passed_fd)
+{
+    struct sync_msg m = {.type = type};
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {.iov_base = &m, .iov_len = 9};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                         .msg_controllen = sizeof(cbuf)};
+    memset(cbuf, 0, sizeof(cbuf));
+    m.text[0] = '\0';
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &passed_fd, sizeof(int));
+    ssize_t n;
+    do
+        n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n < 0 ? -1 : 0;
 }
 
 static int
-recv_msg(int fd, char **text, int *code, struct berth_err *err)
+recv_msg(int fd, char **text, int *code, int *passed, struct berth_err *err)
 {
     struct sync_msg m;
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                         .msg_controllen = sizeof(cbuf)};
     ssize_t n;
+    if (passed)
+        *passed = -1;
     do
-        n = recv(fd, &m, sizeof(m), 0);
+        n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
     while (n < 0 && errno == EINTR);
+    struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+    if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+        int got;
+        memcpy(&got, CMSG_DATA(c), sizeof(int));
+        if (passed)
+            *passed = got;
+        else
+            close(got); /* nobody asked for one: don't leak it */
+    }
     if (n < 0)
         return berth_err_set(err, errno, "read from container init");
     if (n == 0)

@@ -27,7 +27,15 @@ enum ocirun_sync_type {
     OCIRUN_SYNC_READY,
     OCIRUN_SYNC_ERROR,
     OCIRUN_SYNC_HOOKS, /* child: namespaces and mounts exist, run prestart/createRuntime */
+    OCIRUN_SYNC_SECCOMP_FD, /* child: its seccomp notify fd, for the parent to hand to the
+                               listener (which the child, pivoted, can no longer reach) */
 };
+
+/* Send a message carrying fd (SCM_RIGHTS). */
+int ocirun_sync_send_fd(int fd, enum ocirun_sync_type type, int passed_fd);
+
+/* Like ocirun_sync_recv; *passed_fd gets an fd that came with the message, or -1. */
+int ocirun_sync_recv_fd(int fd, int *passed_fd, struct berth_err *err);
 
 /* Send one message; msg may be NULL. Async-signal-safe (used in the child). */
 int ocirun_sync_send(int fd, enum ocirun_sync_type type, int code, const char *msg);

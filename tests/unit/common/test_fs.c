@@ -899,10 +899,23 @@ test_berth_fs_mkdir_in_root_dangling_symlink(void **state)
     struct fixture *f = *state;
     struct berth_err err = BERTH_ERR_INIT;
 
+    /* As a bind destination would: the link's target is made, inside the root. */
     put_link(f, "root/dangling", "/nowhere");
-    assert_int_equal(berth_fs_mkdir_in_root(f->rootfd, "dangling/x", false, &err), -1);
-    assert_int_equal(err.code, ENOENT);
-    berth_err_clear(&err);
+    int fd = berth_fs_mkdir_in_root(f->rootfd, "dangling/x", false, &err);
+    assert_true(fd >= 0);
+    close(fd);
+    cleanup_free char *made = xasprintf("%s/root/nowhere/x", f->dir);
+    struct stat st;
+    assert_int_equal(stat(made, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    /* A relative one climbing out lands inside too. */
+    put_link(f, "root/climb", "../../../../tmp-escape");
+    fd = berth_fs_mkdir_in_root(f->rootfd, "climb", false, &err);
+    assert_true(fd >= 0);
+    close(fd);
+    cleanup_free char *inside = xasprintf("%s/root/tmp-escape", f->dir);
+    assert_int_equal(stat(inside, &st), 0);
+    assert_int_not_equal(stat("/tmp-escape", &st), 0);
 }
 
 /* ---- join_in_root ------------------------------------------------------------------------ */

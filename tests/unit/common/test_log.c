@@ -106,8 +106,8 @@ test_berth_log_init_text_line_shape(void **state)
     init_log(f, BERTH_LOG_TEXT, BERTH_LOG_INFO);
     berth_info("hello %s=%d", "n", 1);
     cleanup_free char *buf = read_log(f);
-    assert_matches(buf, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z "
-                        "INFO tester: hello n=1\n$");
+    assert_matches(buf, "^time=\"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z\" "
+                        "level=info tag=tester msg=\"hello n=1\"\n$");
 }
 
 static void
@@ -124,12 +124,12 @@ test_berth_log_init_text_levels_named(void **state)
     berth_log(BERTH_LOG_WARN, "via %s", "berth_log");
     cleanup_free char *buf = read_log(f);
     assert_int_equal(count_lines(buf), 6);
-    assert_non_null(strstr(buf, " ERROR tester: e\n"));
-    assert_non_null(strstr(buf, " WARN tester: w\n"));
-    assert_non_null(strstr(buf, " INFO tester: i\n"));
-    assert_non_null(strstr(buf, " DEBUG tester: d\n"));
-    assert_non_null(strstr(buf, " TRACE tester: t\n"));
-    assert_non_null(strstr(buf, " WARN tester: via berth_log\n"));
+    assert_non_null(strstr(buf, "level=error tag=tester msg=\"e\"\n"));
+    assert_non_null(strstr(buf, "level=warning tag=tester msg=\"w\"\n"));
+    assert_non_null(strstr(buf, "level=info tag=tester msg=\"i\"\n"));
+    assert_non_null(strstr(buf, "level=debug tag=tester msg=\"d\"\n"));
+    assert_non_null(strstr(buf, "level=trace tag=tester msg=\"t\"\n"));
+    assert_non_null(strstr(buf, "level=warning tag=tester msg=\"via berth_log\"\n"));
 }
 
 static void
@@ -147,7 +147,7 @@ test_berth_log_init_bad_path(void **state)
     /* The logger keeps its previous file. */
     berth_info("still here");
     cleanup_free char *buf = read_log(f);
-    assert_non_null(strstr(buf, "tester: still here\n"));
+    assert_non_null(strstr(buf, "tag=tester msg=\"still here\"\n"));
 }
 
 static void
@@ -196,7 +196,7 @@ test_berth_log_set_level_changes_filter(void **state)
     berth_debug("after");
     cleanup_free char *buf = read_log(f);
     assert_null(strstr(buf, "before"));
-    assert_non_null(strstr(buf, " DEBUG tester: after\n"));
+    assert_non_null(strstr(buf, "level=debug tag=tester msg=\"after\"\n"));
 }
 
 static struct json_object *
@@ -266,7 +266,7 @@ test_berth_logv_strips_trailing_newline(void **state)
     berth_info("one line\n\n");
     cleanup_free char *buf = read_log(f);
     assert_int_equal(count_lines(buf), 1);
-    assert_non_null(strstr(buf, "tester: one line\n"));
+    assert_non_null(strstr(buf, "msg=\"one line\"\n"));
 }
 
 static void
