@@ -226,7 +226,8 @@ create(struct ocirun_global *g, const struct ocirun_create_opts *o, int own_cons
     berth_debug("cloned init id=%s pid=%d", o->id, (int)c->pid);
 
     if (ocirun_ns_write_maps(spec, c->pid, err) < 0 ||
-        ocirun_cgroup_enter(spec->cgroups_path, o->id, c->pid, &st->cgroups, err) < 0) {
+        ocirun_cgroup_enter(spec->cgroups_path, o->id, c->pid,
+                            geteuid() != 0 && !spec->cgroups_path, &st->cgroups, err) < 0) {
         /* The child waits for GO; closing our end makes it exit at once. */
         return -1;
     }

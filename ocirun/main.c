@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/error.h"
@@ -89,12 +90,16 @@ main(int argc, char **argv)
     struct ocirun_global g = {.root = OCIRUN_DEFAULT_ROOT, .argv0 = argv[0]};
     cleanup_err struct berth_err err = BERTH_ERR_INIT;
     const char *log_format = "text";
+    bool root_given = false;
     int c;
 
     /* '+': stop at the first non-option, the command name; its options are its own. */
     while ((c = getopt_long(argc, argv, "+hv", global_options, NULL)) != -1) {
         switch (c) {
-        case OPT_ROOT: g.root = optarg; break;
+        case OPT_ROOT:
+            g.root = optarg;
+            root_given = true;
+            break;
         case OPT_LOG: g.log = optarg[0] ? optarg : NULL; break;
         case OPT_LOG_FORMAT: log_format = optarg; break;
         case OPT_DEBUG: g.debug = true; break;
@@ -105,6 +110,15 @@ main(int argc, char **argv)
         case 'v': version(); return 0;
         default: usage(stderr); return 1;
         }
+    }
+
+    /* Unprivileged users can't write /run/ocirun: keep their state where runc keeps it. */
+    cleanup_free char *user_root = NULL;
+    if (!root_given && geteuid() != 0) {
+        const char *xdg = getenv("XDG_RUNTIME_DIR");
+        user_root = xdg && *xdg ? xasprintf("%s/ocirun", xdg)
+                                : xasprintf("/tmp/ocirun-%u", (unsigned)geteuid());
+        g.root = user_root;
     }
 
     g.log_format = berth_log_format_parse(log_format);

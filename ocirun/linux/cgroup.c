@@ -200,9 +200,15 @@ ops_for(const struct cgroup_hierarchy *h)
     return h->v2 ? &ocirun_cgroup_v2_ops : &ocirun_cgroup_v1_ops;
 }
 
+static bool
+is_permission_error(int code)
+{
+    return code == EACCES || code == EPERM || code == EROFS;
+}
+
 int
-ocirun_cgroup_enter(const char *cgroups_path, const char *id, pid_t pid, char ***paths,
-                    struct berth_err *err)
+ocirun_cgroup_enter(const char *cgroups_path, const char *id, pid_t pid, bool best_effort,
+                    char ***paths, struct berth_err *err)
 {
     struct placement *p = NULL;
     size_t n = 0, made = 0;
@@ -215,8 +221,18 @@ ocirun_cgroup_enter(const char *cgroups_path, const char *id, pid_t pid, char **
         char *dir = resolve(&p[i], cgroups_path, id, err);
         if (!dir)
             goto fail;
+        if (berth_fs_mkdir_p(dir, 0755, err) < 0) {
+            if (best_effort && is_permission_error(err->code)) {
+                berth_debug("rootless: no cgroup in `%s`: %s", p[i].h.mount, err->msg);
+                berth_err_clear(err);
+                free(dir);
+                continue;
+            }
+            free(dir);
+            goto fail;
+        }
         dirs[made++] = dir;
-        if (berth_fs_mkdir_p(dir, 0755, err) < 0 || ops_for(&p[i].h)->prepare(&p[i].h, dir, err) < 0 ||
+        if (ops_for(&p[i].h)->prepare(&p[i].h, dir, err) < 0 ||
             ocirun_cgroup_write(dir, "cgroup.procs", pidbuf, err) < 0) {
             berth_err_wrap(err, "cgroup `%s`", p[i].h.controllers[0] ? p[i].h.controllers : "unified");
             goto fail;

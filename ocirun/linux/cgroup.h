@@ -29,9 +29,11 @@ int ocirun_cgroup_mode(struct berth_err *err);
 
 /* Resolve the container's directories for cgroups_path (may be NULL) and id, create them and
  * move pid into each. On success *paths is a new NULL-terminated vector of absolute dirs
- * (caller frees); on failure every directory made here is removed again. */
-int ocirun_cgroup_enter(const char *cgroups_path, const char *id, pid_t pid, char ***paths,
-                        struct berth_err *err);
+ * (caller frees); on failure every directory made here is removed again. best_effort (a
+ * rootless container that asked for nothing in particular) skips hierarchies the caller may
+ * not write to instead of failing, as runc does. */
+int ocirun_cgroup_enter(const char *cgroups_path, const char *id, pid_t pid, bool best_effort,
+                        char ***paths, struct berth_err *err);
 
 /* The pids in the container's cgroup (from the first path). *pids is a new array. */
 int ocirun_cgroup_pids(char *const *paths, pid_t **pids, size_t *n_pids, struct berth_err *err);

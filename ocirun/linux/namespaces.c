@@ -141,6 +141,15 @@ ocirun_ns_write_maps(const struct ocirun_spec *spec, pid_t pid, struct berth_err
 {
     if (!spec->ns[OCIRUN_NS_USER].wanted || spec->ns[OCIRUN_NS_USER].path)
         return 0;
+    /* An unprivileged writer may map its own gid only once setgroups is denied in the
+     * namespace (the kernel's guard against dropping groups used to deny access). */
+    if (geteuid() != 0) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+        cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, "deny", 4) != 4)
+            return berth_err_set(err, errno, "user namespace: deny setgroups");
+    }
     if (write_map(pid, "uid_map", spec->uid_mappings, spec->n_uid_mappings, err) < 0 ||
         write_map(pid, "gid_map", spec->gid_mappings, spec->n_gid_mappings, err) < 0)
         return berth_err_wrap(err, "user namespace");
