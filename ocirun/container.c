@@ -33,6 +33,7 @@
 #include "ocirun/linux/cgroup.h"
 #include "ocirun/linux/init.h"
 #include "ocirun/linux/namespaces.h"
+#include "ocirun/linux/seccomp-bpf.h"
 #include "ocirun/linux/seccomp.h"
 #include "ocirun/linux/sync.h"
 #include "ocirun/linux/terminal.h"
@@ -136,6 +137,28 @@ seccomp_handoff(struct ocirun_state *st, const struct ocirun_spec *spec, pid_t p
     return ocirun_seccomp_send_notify_fd(spec->seccomp, fd, state, pid, err);
 }
 
+/* Compile the profile here, through the cache under the state root (linux/seccomp-bpf.h). */
+int
+ocirun_compile_seccomp(struct ocirun_global *g, struct json_object *doc,
+                       const struct ocirun_seccomp *s, struct ocirun_seccomp_bpf *out,
+                       struct berth_err *err)
+{
+    struct json_object *lx = NULL, *sc = NULL;
+    json_object_object_get_ex(doc, "linux", &lx);
+    if (lx)
+        json_object_object_get_ex(lx, "seccomp", &sc);
+    cleanup_free char *cache = xasprintf("%s/.seccomp", g->root);
+    return ocirun_seccomp_compile(s, json_object_to_json_string_ext(sc, OCIRUN_JSON_PLAIN), cache,
+                                  out, err);
+}
+
+static int
+compile_seccomp(struct ocirun_global *g, const struct ocirun_spec *spec,
+                struct ocirun_seccomp_bpf *out, struct berth_err *err)
+{
+    return ocirun_compile_seccomp(g, spec->doc, spec->seccomp, out, err);
+}
+
 /* The parent half of create; on success c->st describes the created container and c->pid is
  * its init (still our child). */
 static int
@@ -196,6 +219,9 @@ create(struct ocirun_global *g, const struct ocirun_create_opts *o, int own_cons
         return berth_err_set(err, errno, "socketpair");
     sync_parent = sv[0];
     sync_child = sv[1];
+    struct ocirun_seccomp_bpf bpf __attribute__((cleanup(ocirun_seccomp_bpf_free))) = {0};
+    if (spec->seccomp && compile_seccomp(g, spec, &bpf, err) < 0)
+        return -1;
     if (ocirun_ns_open(spec, ns_fds, err) < 0)
         return -1;
     if (ocirun_ns_prepare_parent(spec, ns_fds, err) < 0) {
@@ -216,6 +242,7 @@ create(struct ocirun_global *g, const struct ocirun_create_opts *o, int own_cons
             .console_fd = console,
             .preserve_fds = o->preserve_fds,
             .no_pivot = o->no_pivot,
+            .seccomp = spec->seccomp ? &bpf : NULL,
         };
         close(sync_parent);
         memcpy(in.ns_fds, ns_fds, sizeof(ns_fds));

@@ -68,6 +68,15 @@ struct ocirun_exec_opts {
 int ocirun_container_exec(struct ocirun_global *g, const struct ocirun_exec_opts *o,
                           struct berth_err *err);
 
+/* Compile the seccomp profile s (linux.seccomp of doc) to BPF through the cache under the
+ * state root; used by create and exec before they clone. */
+struct json_object;
+struct ocirun_seccomp;
+struct ocirun_seccomp_bpf;
+int ocirun_compile_seccomp(struct ocirun_global *g, struct json_object *doc,
+                           const struct ocirun_seccomp *s, struct ocirun_seccomp_bpf *out,
+                           struct berth_err *err);
+
 /* Signal names as kill(1) and runc take them: "KILL", "SIGKILL", "9", "RTMIN+3".
  * Returns the number or -1 with err naming the bad signal. */
 int ocirun_signal_parse(const char *s, struct berth_err *err);

@@ -37,6 +37,7 @@
 #include "ocirun/foreground.h"
 #include "ocirun/linux/caps.h"
 #include "ocirun/linux/process.h"
+#include "ocirun/linux/seccomp-bpf.h"
 #include "ocirun/linux/seccomp.h"
 #include "ocirun/linux/sync.h"
 #include "ocirun/linux/terminal.h"
@@ -80,8 +81,10 @@ env_set(char ***env, const char *kv)
 
 /* The container's process settings with the command line's changes applied. */
 static int
-build_process(const struct ocirun_state *st, const struct ocirun_exec_opts *o,
-              struct ocirun_process *pr, struct ocirun_seccomp **seccomp, struct berth_err *err)
+build_process(struct ocirun_global *g, const struct ocirun_state *st,
+              const struct ocirun_exec_opts *o, struct ocirun_process *pr,
+              struct ocirun_seccomp **seccomp, struct ocirun_seccomp_bpf *bpf,
+              struct berth_err *err)
 {
     cleanup_free char *path = xasprintf("%s/config.json", st->dir);
     cleanup_json struct json_object *doc = berth_json_parse_file(path, err);
@@ -93,6 +96,8 @@ build_process(const struct ocirun_state *st, const struct ocirun_exec_opts *o,
         (lx && berth_json_get_object(lx, "seccomp", &sc, err) < 0) ||
         ocirun_seccomp_parse(sc, seccomp, err) < 0)
         return berth_err_wrap(err, "container config");
+    if (*seccomp && ocirun_compile_seccomp(g, doc, *seccomp, bpf, err) < 0)
+        return -1;
     if (o->process_file) {
         cleanup_json struct json_object *p = berth_json_parse_file(o->process_file, err);
         if (!p || ocirun_spec_parse_process(p, pr, err) < 0)
@@ -133,10 +138,10 @@ build_process(const struct ocirun_state *st, const struct ocirun_exec_opts *o,
         if (parse_uint(u, &pr->uid) < 0 || (colon && parse_uint(colon, &pr->gid) < 0))
             return berth_err_fail(err, EINVAL, "--user `%s`: want UID[:GID]", o->user);
     }
-    for (char **g = o->additional_gids; g && *g; g++) {
+    for (char **ag = o->additional_gids; ag && *ag; ag++) {
         uint32_t gid;
-        if (parse_uint(*g, &gid) < 0)
-            return berth_err_fail(err, EINVAL, "--additional-gids `%s` is not a gid", *g);
+        if (parse_uint(*ag, &gid) < 0)
+            return berth_err_fail(err, EINVAL, "--additional-gids `%s` is not a gid", *ag);
         pr->additional_gids =
             xrealloc(pr->additional_gids, (pr->n_additional_gids + 1) * sizeof(uint32_t));
         pr->additional_gids[pr->n_additional_gids++] = gid;
@@ -184,7 +189,7 @@ open_target_ns(pid_t pid, int *fds, struct berth_err *err)
 
 struct exec_child {
     struct ocirun_process *pr;
-    const struct ocirun_seccomp *seccomp;
+    const struct ocirun_seccomp_bpf *seccomp;
     const struct ocirun_state *st;
     int *ns_fds;
     int sync_fd;
@@ -197,10 +202,10 @@ static int
 load_seccomp(void *arg, struct berth_err *err)
 {
     struct exec_child *c = arg;
-    int fd = -1;
-    if (ocirun_seccomp_load_filter(c->seccomp, &fd, err) < 0)
-        return berth_err_wrap(err, "seccomp");
-    if (fd >= 0) {
+    int fd = ocirun_seccomp_load_bpf(c->seccomp, err);
+    if (fd < 0)
+        return -1;
+    if (fd > 0) {
         int r = ocirun_sync_send_fd(c->sync_fd, OCIRUN_SYNC_SECCOMP_FD, fd);
         close(fd);
         if (r < 0)
@@ -341,6 +346,7 @@ ocirun_container_exec(struct ocirun_global *g, const struct ocirun_exec_opts *o,
                               ocirun_status_name(s));
     struct ocirun_process pr = {0};
     struct ocirun_seccomp *seccomp = NULL;
+    struct ocirun_seccomp_bpf bpf = {0};
     int ns_fds[OCIRUN_NS_COUNT];
     for (int i = 0; i < OCIRUN_NS_COUNT; i++)
         ns_fds[i] = -1;
@@ -350,7 +356,7 @@ ocirun_container_exec(struct ocirun_global *g, const struct ocirun_exec_opts *o,
     sigset_t set, old;
     ocirun_foreground_sigset(&set);
 
-    if (build_process(st, o, &pr, &seccomp, err) < 0)
+    if (build_process(g, st, o, &pr, &seccomp, &bpf, err) < 0)
         goto out;
     if (pr.terminal && o->console_socket) {
         if ((console = ocirun_terminal_connect(o->console_socket, err)) < 0)
@@ -389,7 +395,7 @@ ocirun_container_exec(struct ocirun_global *g, const struct ocirun_exec_opts *o,
     }
     if (helper == 0) {
         close(sync_parent);
-        struct exec_child c = {.pr = &pr, .seccomp = seccomp, .st = st, .ns_fds = ns_fds, .sync_fd = sync_child,
+        struct exec_child c = {.pr = &pr, .seccomp = seccomp ? &bpf : NULL, .st = st, .ns_fds = ns_fds, .sync_fd = sync_child,
                                .console_fd = console, .preserve_fds = o->preserve_fds};
         run_helper(&c);
     }
@@ -424,6 +430,7 @@ out:
             close(ns_fds[i]);
     ocirun_process_free(&pr);
     ocirun_seccomp_free(seccomp);
+    ocirun_seccomp_bpf_free(&bpf);
     if (rc < 0)
         berth_err_wrap(err, "exec in container `%s`", o->id);
     return rc;

@@ -64,10 +64,10 @@ static int
 load_seccomp(void *arg, struct berth_err *err)
 {
     struct ocirun_init *in = arg;
-    int fd = -1;
-    if (ocirun_seccomp_load_filter(in->spec->seccomp, &fd, err) < 0)
-        return berth_err_wrap(err, "seccomp");
-    if (fd >= 0) {
+    int fd = ocirun_seccomp_load_bpf(in->seccomp, err);
+    if (fd < 0)
+        return -1;
+    if (fd > 0) {
         int r = ocirun_sync_send_fd(in->sync_fd, OCIRUN_SYNC_SECCOMP_FD, fd);
         close(fd);
         if (r < 0)
@@ -114,7 +114,7 @@ setup(struct ocirun_init *in, char **exe, struct berth_err *err)
         return -1;
     /* The spec is ours alone in this child: filling in HOME changes nobody else's copy. */
     ocirun_process_default_home((char ***)&spec->process.env, spec->process.uid);
-    if (ocirun_process_setup(&spec->process, spec->seccomp ? load_seccomp : NULL, in, err) < 0)
+    if (ocirun_process_setup(&spec->process, in->seccomp ? load_seccomp : NULL, in, err) < 0)
         return -1;
     *exe = ocirun_process_find_exe(&spec->process, err);
     if (!*exe)

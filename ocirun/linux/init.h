@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#include "ocirun/linux/seccomp-bpf.h"
 #include "ocirun/spec.h"
 
 struct ocirun_init {
@@ -19,6 +20,7 @@ struct ocirun_init {
     int preserve_fds;             /* fds 3 .. 3+n-1 stay open in the container */
     bool no_pivot;
     char *state_json;             /* from the parent, for createContainer/startContainer */
+    const struct ocirun_seccomp_bpf *seccomp; /* compiled by the parent, or NULL */
 };
 
 /* Runs in the child. Never returns: execs the user process, or reports over sync_fd and

@@ -19,6 +19,20 @@
 int ocirun_seccomp_build(const struct ocirun_seccomp *s, scmp_filter_ctx *out,
                          struct berth_err *err);
 
+/* The SECCOMP_FILTER_FLAG_* bits for the seccomp() syscall that install s as
+ * ocirun_seccomp_load would: the profile's flags, plus NEW_LISTENER with NOTIFY rules. */
+unsigned int ocirun_seccomp_kernel_flags(const struct ocirun_seccomp *s);
+
+/* Release a libseccomp context (cleanup attribute). */
+static inline void
+ocirun_scmp_releasep(scmp_filter_ctx *ctx)
+{
+    if (*ctx)
+        seccomp_release(*ctx);
+}
+
+#define cleanup_scmp __attribute__((cleanup(ocirun_scmp_releasep)))
+
 /* contrib/seccomp/default.json, byte for byte, with a NUL after the last byte that _len does not
  * count. Defined in the generated seccomp-default.c. */
 extern const char ocirun_seccomp_default_json[];

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <json-c/json.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -497,13 +498,24 @@ ocirun_seccomp_parse(struct json_object *obj, struct ocirun_seccomp **out, struc
 
 /* ---- Building and loading ----------------------------------------------------------------- */
 
-static void
-release_ctx(scmp_filter_ctx *ctx)
+unsigned int
+ocirun_seccomp_kernel_flags(const struct ocirun_seccomp *s)
 {
-    if (*ctx)
-        seccomp_release(*ctx);
+    /* Indexed like flag_table. */
+    static const unsigned int kernel_flag[] = {
+        SECCOMP_FILTER_FLAG_TSYNC,
+        SECCOMP_FILTER_FLAG_LOG,
+        SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+        1UL << 5, /* SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV */
+    };
+    unsigned int f = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(kernel_flag) && i < ARRAY_SIZE(flag_table); i++)
+        if (s->flags & (1u << i))
+            f |= kernel_flag[i];
+    if (s->uses_notify)
+        f |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+    return f;
 }
-#define cleanup_scmp __attribute__((cleanup(release_ctx)))
 
 static int
 add_arches(scmp_filter_ctx ctx, const struct ocirun_seccomp *s, struct berth_err *err)
