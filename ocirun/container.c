@@ -159,6 +159,44 @@ compile_seccomp(struct ocirun_global *g, const struct ocirun_spec *spec,
     return ocirun_compile_seccomp(g, spec->doc, spec->seccomp, out, err);
 }
 
+/* --systemd-cgroup: cgroupsPath is "slice:prefix:name", which systemd would turn into a
+ * transient unit at <slice path>/<prefix>-<name>.scope. ocirun writes that same layout
+ * through cgroupfs (so systemd's tools see the container where they expect it) and requires
+ * systemd to be running, as runc does. Returns the cgroupfs path to use (heap) or NULL. */
+static char *
+systemd_cgroup_path(const char *cgroups_path, const char *id, struct berth_err *err)
+{
+    if (access("/run/systemd/system", F_OK) != 0) {
+        berth_err_fail(err, ENOTSUP, "--systemd-cgroup: systemd is not running on this host");
+        return NULL;
+    }
+    const char *spec = cgroups_path ? cgroups_path : "system.slice:ocirun:";
+    cleanup_free char *copy = xstrdup(spec);
+    char *prefix = strchr(copy, ':'), *name = prefix ? strchr(prefix + 1, ':') : NULL;
+    if (!prefix || !name) {
+        berth_err_fail(err, EINVAL, "--systemd-cgroup: cgroupsPath `%s` is not slice:prefix:name",
+                       spec);
+        return NULL;
+    }
+    *prefix++ = '\0';
+    *name++ = '\0';
+    const char *slice = *copy ? copy : "system.slice";
+    if (!*name)
+        name = (char *)id;
+    /* "a-b-c.slice" lives at /a.slice/a-b.slice/a-b-c.slice. */
+    size_t cap = 2 * strlen(slice) * strlen(slice) + 64, len = 0;
+    cleanup_free char *path = xzalloc(cap);
+    if (strcmp(slice, "-.slice") != 0) {
+        const char *dash = slice;
+        while ((dash = strchr(dash, '-'))) {
+            len += snprintf(path + len, cap - len, "/%.*s.slice", (int)(dash - slice), slice);
+            dash++;
+        }
+        len += snprintf(path + len, cap - len, "/%s", slice);
+    }
+    return xasprintf("%s/%s%s%s.scope", path, prefix, *prefix ? "-" : "", name);
+}
+
 /* The parent half of create; on success c->st describes the created container and c->pid is
  * its init (still our child). */
 static int
@@ -175,6 +213,9 @@ create(struct ocirun_global *g, const struct ocirun_create_opts *o, int own_cons
     if (!spec)
         return -1;
     if (check_terminal(spec, o, own_console >= 0, err) < 0)
+        return -1;
+    cleanup_free char *cgroups_path = NULL;
+    if (g->systemd_cgroup && !(cgroups_path = systemd_cgroup_path(spec->cgroups_path, o->id, err)))
         return -1;
     berth_debug("create id=%s bundle=%s root=%s", o->id, spec->bundle, g->root);
     if (ocirun_state_mkdir(g->root, o->id, err) < 0)
@@ -253,8 +294,10 @@ create(struct ocirun_global *g, const struct ocirun_create_opts *o, int own_cons
     berth_debug("cloned init id=%s pid=%d", o->id, (int)c->pid);
 
     if (ocirun_ns_write_maps(spec, c->pid, err) < 0 ||
-        ocirun_cgroup_enter(spec->cgroups_path, o->id, c->pid,
-                            geteuid() != 0 && !spec->cgroups_path, &st->cgroups, err) < 0) {
+        ocirun_cgroup_enter(cgroups_path ? cgroups_path : spec->cgroups_path, o->id, c->pid,
+                            geteuid() != 0 && !spec->cgroups_path &&
+                                !ocirun_resources_any(&spec->resources),
+                            &spec->resources, &st->cgroups, err) < 0) {
         /* The child waits for GO; closing our end makes it exit at once. */
         return -1;
     }

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 struct berth_err;
+struct json_object;
 struct ocirun_global;
 
 struct ocirun_create_opts {
@@ -68,9 +69,26 @@ struct ocirun_exec_opts {
 int ocirun_container_exec(struct ocirun_global *g, const struct ocirun_exec_opts *o,
                           struct berth_err *err);
 
+/* pause / resume: freeze or thaw every process of a running container (control.c). */
+int ocirun_container_pause(struct ocirun_global *g, const char *id, bool pause,
+                           struct berth_err *err);
+
+/* The pids of every process in the container (its cgroup); *pids is a new array. */
+int ocirun_container_pids(struct ocirun_global *g, const char *id, pid_t **pids, size_t *n,
+                          struct berth_err *err);
+
+/* update: apply new resources (a linux.resources object) to a running or paused container,
+ * and keep them in its saved config. Takes the object's reference. */
+int ocirun_container_update(struct ocirun_global *g, const char *id, struct json_object *res,
+                            struct berth_err *err);
+
+/* events: --stats prints one stats event; otherwise stats every interval_ms and an "oom"
+ * event whenever the kernel OOM-kills in the container, until it stops. */
+int ocirun_container_events(struct ocirun_global *g, const char *id, bool stats_once,
+                            int interval_ms, struct berth_err *err);
+
 /* Compile the seccomp profile s (linux.seccomp of doc) to BPF through the cache under the
  * state root; used by create and exec before they clone. */
-struct json_object;
 struct ocirun_seccomp;
 struct ocirun_seccomp_bpf;
 int ocirun_compile_seccomp(struct ocirun_global *g, struct json_object *doc,

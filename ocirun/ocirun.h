@@ -45,6 +45,11 @@ int ocirun_cmd_state(struct ocirun_global *g, int argc, char **argv, struct bert
 int ocirun_cmd_kill(struct ocirun_global *g, int argc, char **argv, struct berth_err *err);
 int ocirun_cmd_delete(struct ocirun_global *g, int argc, char **argv, struct berth_err *err);
 int ocirun_cmd_exec(struct ocirun_global *g, int argc, char **argv, struct berth_err *err);
+int ocirun_cmd_pause(struct ocirun_global *g, int argc, char **argv, struct berth_err *err);
+int ocirun_cmd_resume(struct ocirun_global *g, int argc, char **argv, struct berth_err *err);
+int ocirun_cmd_ps(struct ocirun_global *g, int argc, char **argv, struct berth_err *err);
+int ocirun_cmd_events(struct ocirun_global *g, int argc, char **argv, struct berth_err *err);
+int ocirun_cmd_update(struct ocirun_global *g, int argc, char **argv, struct berth_err *err);
 int ocirun_cmd_list(struct ocirun_global *g, int argc, char **argv, struct berth_err *err);
 int ocirun_cmd_spec(struct ocirun_global *g, int argc, char **argv, struct berth_err *err);
 int ocirun_cmd_features(struct ocirun_global *g, int argc, char **argv, struct berth_err *err);

@@ -477,9 +477,11 @@ load(struct ocirun_spec *s, struct berth_err *err)
         if (berth_json_get_object(lx, "sysctl", &s->sysctl, err) < 0 ||
             ocirun_sysctl_check(s, s->sysctl, err) < 0)
             return berth_err_wrap(err, "linux");
-        struct json_object *sc = NULL;
+        struct json_object *sc = NULL, *res = NULL;
         if (berth_json_get_object(lx, "seccomp", &sc, err) < 0 ||
-            ocirun_seccomp_parse(sc, &s->seccomp, err) < 0)
+            ocirun_seccomp_parse(sc, &s->seccomp, err) < 0 ||
+            berth_json_get_object(lx, "resources", &res, err) < 0 ||
+            ocirun_resources_parse(res, &s->resources, err) < 0)
             return berth_err_wrap(err, "linux");
     }
     if ((s->hostname || s->domainname) && !s->ns[OCIRUN_NS_UTS].wanted)
@@ -560,6 +562,7 @@ ocirun_spec_free(struct ocirun_spec *s)
     free(s->devices);
     free(s->cgroups_path);
     ocirun_seccomp_free(s->seccomp);
+    ocirun_resources_free(&s->resources);
     free(s->rootfs_propagation);
     berth_cleanup_strvp(&s->masked_paths);
     berth_cleanup_strvp(&s->readonly_paths);

@@ -15,6 +15,7 @@
 
 #include "ocirun/linux/caps.h"
 #include "ocirun/linux/lsm.h"
+#include "ocirun/linux/resources.h"
 
 struct berth_err;
 struct json_object;
@@ -108,6 +109,7 @@ struct ocirun_spec {
     struct json_object *hooks;       /* borrowed from doc, checked, may be NULL */
     struct json_object *sysctl;      /* borrowed from doc, checked, may be NULL */
     struct ocirun_seccomp *seccomp;  /* parsed linux.seccomp, NULL when absent */
+    struct ocirun_resources resources; /* linux.resources */
     int64_t time_offsets[2][2]; /* [monotonic, boottime][secs, nanosecs] */
     bool has_time_offsets;
 };

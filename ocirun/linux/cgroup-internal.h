@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 struct berth_err;
+struct ocirun_resources;
 
 struct cgroup_hierarchy {
     char *mount;       /* mount point, e.g. /sys/fs/cgroup/memory */
@@ -18,10 +19,16 @@ struct cgroup_hierarchy {
 };
 
 /* One backend per cgroup version. `prepare` runs on a freshly made directory before any pid
- * is moved in (v1 cpuset needs cpus and mems copied from its parent or attach fails). */
+ * is moved in (v1 cpuset needs cpus and mems copied from its parent or attach fails; v2
+ * enables the controllers in the ancestors' cgroup.subtree_control). `apply` writes the parts
+ * of r that this hierarchy controls into dir (for v1, the controllers listed in
+ * h->controllers; for v2 all of them), leaving out what r does not give; a value the kernel
+ * refuses is an error naming the file and the value. */
 struct cgroup_ops {
     const char *name;
     int (*prepare)(const struct cgroup_hierarchy *h, const char *dir, struct berth_err *err);
+    int (*apply)(const struct cgroup_hierarchy *h, const char *dir,
+                 const struct ocirun_resources *r, struct berth_err *err);
 };
 
 extern const struct cgroup_ops ocirun_cgroup_v1_ops;
@@ -30,5 +37,9 @@ extern const struct cgroup_ops ocirun_cgroup_v2_ops;
 /* Write a string to dir/file (no O_CREAT: cgroup files exist or the kernel lacks them). */
 int ocirun_cgroup_write(const char *dir, const char *file, const char *value,
                         struct berth_err *err);
+
+/* True when the v1 hierarchy h carries controller name ("memory"); exact word match within
+ * h->controllers ("cpu,cpuacct"). */
+bool ocirun_cgroup_has_controller(const struct cgroup_hierarchy *h, const char *name);
 
 #endif

@@ -208,7 +208,7 @@ is_permission_error(int code)
 
 int
 ocirun_cgroup_enter(const char *cgroups_path, const char *id, pid_t pid, bool best_effort,
-                    char ***paths, struct berth_err *err)
+                    const struct ocirun_resources *r, char ***paths, struct berth_err *err)
 {
     struct placement *p = NULL;
     size_t n = 0, made = 0;
@@ -233,6 +233,7 @@ ocirun_cgroup_enter(const char *cgroups_path, const char *id, pid_t pid, bool be
         }
         dirs[made++] = dir;
         if (ops_for(&p[i].h)->prepare(&p[i].h, dir, err) < 0 ||
+            (r && ops_for(&p[i].h)->apply(&p[i].h, dir, r, err) < 0) ||
             ocirun_cgroup_write(dir, "cgroup.procs", pidbuf, err) < 0) {
             berth_err_wrap(err, "cgroup `%s`", p[i].h.controllers[0] ? p[i].h.controllers : "unified");
             goto fail;
@@ -355,4 +356,112 @@ ocirun_cgroup_self_free(struct ocirun_cgroup_self *s, size_t n)
         free(s[i].dir);
     }
     free(s);
+}
+
+bool
+ocirun_cgroup_has_controller(const struct cgroup_hierarchy *h, const char *name)
+{
+    return h->controllers && mount_has_controllers(h->controllers, name);
+}
+
+/* The placement whose mount holds path (longest mount point that is a prefix of it). */
+static const struct placement *
+placement_of(const struct placement *p, size_t n, const char *path)
+{
+    const struct placement *best = NULL;
+    size_t best_len = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(p[i].h.mount);
+        if (strncmp(path, p[i].h.mount, l) == 0 && (path[l] == '/' || path[l] == '\0') &&
+            l > best_len) {
+            best = &p[i];
+            best_len = l;
+        }
+    }
+    return best;
+}
+
+int
+ocirun_cgroup_apply(char *const *paths, const struct ocirun_resources *r, struct berth_err *err)
+{
+    struct placement *p = NULL;
+    size_t n = 0;
+    int rc = 0;
+    if (!paths || !paths[0])
+        return 0;
+    if (placements(&p, &n, err) < 0)
+        return -1;
+    for (char *const *path = paths; *path && rc == 0; path++) {
+        const struct placement *pl = placement_of(p, n, *path);
+        if (!pl)
+            continue; /* a hierarchy no longer mounted: nothing to write */
+        rc = ops_for(&pl->h)->apply(&pl->h, *path, r, err);
+    }
+    free_placements(p, n);
+    return rc;
+}
+
+/* Read a short cgroup file into buf, trimmed. */
+static int
+read_trim(const char *dir, const char *file, char *buf, size_t len)
+{
+    cleanup_free char *path = xasprintf("%s/%s", dir, file);
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t k = read(fd, buf, len - 1);
+    if (k < 0)
+        return -1;
+    while (k > 0 && (buf[k - 1] == '\n' || buf[k - 1] == ' '))
+        k--;
+    buf[k] = '\0';
+    return 0;
+}
+
+int
+ocirun_cgroup_freeze(char *const *paths, bool frozen, struct berth_err *err)
+{
+    /* v1's freezer if the container has one, else v2's cgroup.freeze (which the unified
+     * hierarchy of a hybrid host also has). */
+    const char *dir = NULL, *file = NULL, *want = NULL;
+    char buf[64];
+    for (char *const *p = paths; p && *p && !dir; p++) {
+        if (read_trim(*p, "freezer.state", buf, sizeof(buf)) == 0) {
+            dir = *p, file = "freezer.state", want = frozen ? "FROZEN" : "THAWED";
+        }
+    }
+    for (char *const *p = paths; p && *p && !dir; p++) {
+        if (read_trim(*p, "cgroup.freeze", buf, sizeof(buf)) == 0) {
+            dir = *p, file = "cgroup.freeze", want = frozen ? "1" : "0";
+        }
+    }
+    if (!dir)
+        return berth_err_fail(err, ENOTSUP, "no freezer: the container has no freezer cgroup");
+    if (ocirun_cgroup_write(dir, file, want, err) < 0)
+        return -1;
+    /* v1 passes through FREEZING until every task stopped; v2 reports in cgroup.events. */
+    for (int i = 0; i < 1000; i++) {
+        if (strcmp(file, "freezer.state") == 0) {
+            if (read_trim(dir, file, buf, sizeof(buf)) == 0 && strcmp(buf, want) == 0)
+                return 0;
+            if (frozen && i % 10 == 9)
+                ocirun_cgroup_write(dir, file, want, NULL); /* nudge a stuck FREEZING */
+        } else {
+            cleanup_free char *ev = xasprintf("%s/cgroup.events", dir);
+            cleanup_free char *text = NULL;
+            struct berth_err e = BERTH_ERR_INIT;
+            if (berth_fs_read_file(ev, &text, NULL, &e) < 0) {
+                berth_err_clear(&e);
+                return 0;
+            }
+            char *f = strstr(text, "frozen ");
+            if (!f || f[7] == want[0])
+                return 0;
+        }
+        struct timespec ts = {0, 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (frozen)
+        ocirun_cgroup_write(dir, file, strcmp(file, "freezer.state") == 0 ? "THAWED" : "0", NULL);
+    return berth_err_fail(err, ETIMEDOUT, "cgroup `%s` did not reach %s", dir, want);
 }

@@ -31,9 +31,20 @@ int ocirun_cgroup_mode(struct berth_err *err);
  * move pid into each. On success *paths is a new NULL-terminated vector of absolute dirs
  * (caller frees); on failure every directory made here is removed again. best_effort (a
  * rootless container that asked for nothing in particular) skips hierarchies the caller may
- * not write to instead of failing, as runc does. */
+ * not write to instead of failing, as runc does. Resources r (may be NULL) are written into
+ * each directory before the pid joins it. */
+struct ocirun_resources;
 int ocirun_cgroup_enter(const char *cgroups_path, const char *id, pid_t pid, bool best_effort,
-                        char ***paths, struct berth_err *err);
+                        const struct ocirun_resources *r, char ***paths, struct berth_err *err);
+
+/* Write resources r into the container's directories, each through its hierarchy's backend.
+ * Used by update; create applies them in ocirun_cgroup_enter. */
+int ocirun_cgroup_apply(char *const *paths, const struct ocirun_resources *r,
+                        struct berth_err *err);
+
+/* Freeze (pause) or thaw (resume) the container: v1 freezer.state, v2 cgroup.freeze; waits
+ * until the kernel reports the state reached. */
+int ocirun_cgroup_freeze(char *const *paths, bool frozen, struct berth_err *err);
 
 /* The pids in the container's cgroup (from the first path). *pids is a new array. */
 int ocirun_cgroup_pids(char *const *paths, pid_t **pids, size_t *n_pids, struct berth_err *err);
