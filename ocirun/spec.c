@@ -360,6 +360,71 @@ parse_time_offsets(struct ocirun_spec *s, struct json_object *lx, struct berth_e
     return 0;
 }
 
+/* What every container may use whatever its device rules say, as runc allows them: mknod of
+ * any node, the default devices ocirun creates, ptys and the console. */
+static const struct ocirun_device_rule default_allowed[] = {
+    {true, 'c', -1, -1, "m"},  {true, 'b', -1, -1, "m"},  {true, 'c', 1, 3, "rwm"},
+    {true, 'c', 1, 5, "rwm"},  {true, 'c', 1, 7, "rwm"},  {true, 'c', 1, 8, "rwm"},
+    {true, 'c', 1, 9, "rwm"},  {true, 'c', 5, 0, "rwm"},  {true, 'c', 5, 1, "rwm"},
+    {true, 'c', 5, 2, "rwm"},  {true, 'c', 136, -1, "rwm"},
+};
+
+/* The device rules the cgroup gets: the config's, then the defaults and linux.devices
+ * allowed after them (the last matching rule wins, so these stay usable). */
+static void
+add_default_device_rules(struct ocirun_spec *s)
+{
+    struct ocirun_resources *r = &s->resources;
+    if (!r->has_devices)
+        return;
+    size_t n = r->n_devices + ARRAY_SIZE(default_allowed) + s->n_devices;
+    r->devices = xrealloc(r->devices, n * sizeof(*r->devices));
+    memcpy(r->devices + r->n_devices, default_allowed, sizeof(default_allowed));
+    r->n_devices += ARRAY_SIZE(default_allowed);
+    for (size_t i = 0; i < s->n_devices; i++) {
+        const struct ocirun_device *d = &s->devices[i];
+        if (d->type == 'p')
+            continue;
+        struct ocirun_device_rule rule = {true, d->type == 'b' ? 'b' : 'c', d->major, d->minor,
+                                          "rwm"};
+        r->devices[r->n_devices++] = rule;
+    }
+}
+
+static bool
+is_mapped(const struct ocirun_id_map *m, size_t n, uint32_t id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (id >= m[i].container_id && id - m[i].container_id < m[i].size)
+            return true;
+    return false;
+}
+
+/* In a new user namespace, the process's ids must exist there: setuid to an unmapped uid
+ * fails with a bare EINVAL deep in the init, so say it here, before anything is made. */
+static int
+check_ids_mapped(const struct ocirun_spec *s, struct berth_err *err)
+{
+    const struct ocirun_process *p = &s->process;
+    if (!is_mapped(s->uid_mappings, s->n_uid_mappings, p->uid))
+        return berth_err_fail(err, EINVAL,
+                              "process.user.uid %u is not mapped by linux.uidMappings of the "
+                              "user namespace",
+                              p->uid);
+    if (!is_mapped(s->gid_mappings, s->n_gid_mappings, p->gid))
+        return berth_err_fail(err, EINVAL,
+                              "process.user.gid %u is not mapped by linux.gidMappings of the "
+                              "user namespace",
+                              p->gid);
+    for (size_t i = 0; i < p->n_additional_gids; i++)
+        if (!is_mapped(s->gid_mappings, s->n_gid_mappings, p->additional_gids[i]))
+            return berth_err_fail(err, EINVAL,
+                                  "process.user.additionalGids: gid %u is not mapped by "
+                                  "linux.gidMappings of the user namespace",
+                                  p->additional_gids[i]);
+    return 0;
+}
+
 static int
 parse_linux(struct ocirun_spec *s, struct json_object *lx, struct berth_err *err)
 {
@@ -396,6 +461,9 @@ parse_linux(struct ocirun_spec *s, struct json_object *lx, struct berth_err *err
                              "a new user namespace needs both uidMappings and gidMappings");
     if (!s->ns[OCIRUN_NS_USER].wanted && (s->n_uid_mappings || s->n_gid_mappings))
         return berth_err_fail(err, EINVAL, "uidMappings/gidMappings need a user namespace");
+    if (s->ns[OCIRUN_NS_USER].wanted && !s->ns[OCIRUN_NS_USER].path &&
+        check_ids_mapped(s, err) < 0)
+        return -1;
     return parse_time_offsets(s, lx, err);
 }
 
@@ -483,6 +551,7 @@ load(struct ocirun_spec *s, struct berth_err *err)
             berth_json_get_object(lx, "resources", &res, err) < 0 ||
             ocirun_resources_parse(res, &s->resources, err) < 0)
             return berth_err_wrap(err, "linux");
+        add_default_device_rules(s);
     }
     if ((s->hostname || s->domainname) && !s->ns[OCIRUN_NS_UTS].wanted)
         return berth_err_fail(err, EINVAL, "hostname/domainname need a new uts namespace");

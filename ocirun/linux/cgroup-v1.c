@@ -118,8 +118,7 @@ set_memory_and_swap(const char *dir, const struct ocirun_resources *r, struct be
         swap = -1;
     if (swap != 0 && !has_memsw) {
         if (swap == -1) {
-            berth_debug("cgroup: no memory.memsw.limit_in_bytes in `%s`: swap stays as it is",
-                        dir);
+            berth_debug("cgroup: no memory.memsw.limit_in_bytes in `%s`: swap stays as it is", dir);
             swap = 0;
         } else {
             return berth_err_fail(err, ENOTSUP,
@@ -171,8 +170,7 @@ apply_memory(const char *dir, const struct ocirun_resources *r, struct berth_err
     if (r->has_mem_kernel_tcp && r->mem_kernel_tcp != 0 &&
         write_if_present(dir, "memory.kmem.tcp.limit_in_bytes", r->mem_kernel_tcp, err) < 0)
         return -1;
-    if (r->has_mem_swappiness &&
-        write_u64(dir, "memory.swappiness", r->mem_swappiness, err) < 0)
+    if (r->has_mem_swappiness && write_u64(dir, "memory.swappiness", r->mem_swappiness, err) < 0)
         return -1;
     if (r->has_disable_oom_killer &&
         ocirun_cgroup_write(dir, "memory.oom_control", r->disable_oom_killer ? "1" : "0", err) < 0)
@@ -229,7 +227,8 @@ apply_cpu(const char *dir, const struct ocirun_resources *r, struct berth_err *e
             read_u64(dir, "cpu.shares", &got, err) < 0)
             return -1;
         if (got != r->cpu_shares)
-            return berth_err_fail(err, EINVAL, "cpu.shares: %llu out of range (the kernel set %llu)",
+            return berth_err_fail(err, EINVAL,
+                                  "cpu.shares: %llu out of range (the kernel set %llu)",
                                   (unsigned long long)r->cpu_shares, (unsigned long long)got);
     }
     /* Period before quota; both before burst, which the kernel checks against the quota. */
@@ -242,8 +241,8 @@ apply_cpu(const char *dir, const struct ocirun_resources *r, struct berth_err *e
     if (r->has_cpu_burst) {
         if (!exists(dir, "cpu.cfs_burst_us"))
             berth_debug("cgroup: no cpu.cfs_burst_us in `%s` (kernel < 5.14): burst not set", dir);
-        else if ((burst_deferred = write_or_defer(dir, "cpu.cfs_burst_us", r->cpu_burst,
-                                                  quota != 0, err)) < 0)
+        else if ((burst_deferred =
+                      write_or_defer(dir, "cpu.cfs_burst_us", r->cpu_burst, quota != 0, err)) < 0)
             return -1;
     }
     if (quota != 0) {
@@ -281,8 +280,8 @@ apply_pids(const char *dir, const struct ocirun_resources *r, struct berth_err *
 }
 
 static int
-write_device_value(const char *dir, const char *file, int64_t major, int64_t minor,
-                   uint64_t v, struct berth_err *err)
+write_device_value(const char *dir, const char *file, int64_t major, int64_t minor, uint64_t v,
+                   struct berth_err *err)
 {
     char buf[96];
     snprintf(buf, sizeof(buf), "%lld:%lld %llu", (long long)major, (long long)minor,
@@ -418,8 +417,8 @@ v1_apply(const struct cgroup_hierarchy *h, const char *dir, const struct ocirun_
         const char *controller;
         int (*apply)(const char *dir, const struct ocirun_resources *r, struct berth_err *err);
     } table[] = {
-        {"memory", apply_memory},   {"cpu", apply_cpu},         {"cpuset", apply_cpuset},
-        {"pids", apply_pids},       {"blkio", apply_blkio},     {"hugetlb", apply_hugetlb},
+        {"memory", apply_memory},   {"cpu", apply_cpu},           {"cpuset", apply_cpuset},
+        {"pids", apply_pids},       {"blkio", apply_blkio},       {"hugetlb", apply_hugetlb},
         {"net_cls", apply_net_cls}, {"net_prio", apply_net_prio}, {"devices", apply_devices},
     };
     for (size_t i = 0; i < ARRAY_SIZE(table); i++) {

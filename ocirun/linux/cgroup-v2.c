@@ -331,8 +331,8 @@ apply_cpu(const struct v2_target *t, const struct ocirun_resources *r, struct be
     uint64_t shares = r->has_cpu_shares ? r->cpu_shares : 0;
     int64_t quota = r->has_cpu_quota ? r->cpu_quota : 0;
     uint64_t period = r->has_cpu_period ? r->cpu_period : 0;
-    bool rt = (r->has_cpu_rt_period && r->cpu_rt_period) ||
-              (r->has_cpu_rt_runtime && r->cpu_rt_runtime);
+    bool rt =
+        (r->has_cpu_rt_period && r->cpu_rt_period) || (r->has_cpu_rt_runtime && r->cpu_rt_runtime);
     if (!shares && !quota && !period && !r->has_cpu_burst && !r->has_cpu_idle && !rt)
         return 0;
     int rc = need(t, "cpu", err);
@@ -417,8 +417,7 @@ apply_pids(const struct v2_target *t, const struct ocirun_resources *r, struct b
 
 /* One io.max line for device major:minor with every throttle the rules give it. */
 static void
-io_max_line(const struct ocirun_resources *r, int64_t major, int64_t minor, char *line,
-            size_t len)
+io_max_line(const struct ocirun_resources *r, int64_t major, int64_t minor, char *line, size_t len)
 {
     const struct {
         const char *key;
@@ -486,9 +485,8 @@ apply_io(const struct v2_target *t, const struct ocirun_resources *r, struct ber
         return rc;
     bool bfq = exists(t->dir, "io.bfq.weight");
     const char *file = bfq ? "io.bfq.weight" : "io.weight";
-    if (weight &&
-        write_u64(t->dir, file, bfq ? r->blkio_weight : blkio_to_io_weight(r->blkio_weight),
-                  err) < 0)
+    if (weight && write_u64(t->dir, file,
+                            bfq ? r->blkio_weight : blkio_to_io_weight(r->blkio_weight), err) < 0)
         return -1;
     for (size_t i = 0; i < r->n_weight_devices; i++) {
         const struct ocirun_weight_device *w = &r->weight_devices[i];
@@ -559,9 +557,8 @@ apply_unified(const struct v2_target *t, const struct ocirun_resources *r, struc
             cleanup_free char *controller = dot ? xstrndup(u[0], (size_t)(dot - u[0])) : NULL;
             if (!controller) {
                 berth_err_clear(&e);
-                return berth_err_fail(err, EINVAL,
-                                      "unified `%s`: not a cgroup file (CONTROLLER.PARAMETER)",
-                                      u[0]);
+                return berth_err_fail(
+                    err, EINVAL, "unified `%s`: not a cgroup file (CONTROLLER.PARAMETER)", u[0]);
             }
             if (strcmp(controller, "cgroup") != 0 && !has_word(t->avail, controller)) {
                 berth_err_clear(&e);
@@ -570,7 +567,7 @@ apply_unified(const struct v2_target *t, const struct ocirun_resources *r, struc
                                       u[0], controller, t->dir);
             }
         }
-        berth_err_set(err, e.code, "unified: %s", e.msg);
+        berth_err_set(err, e.code, "%s", e.msg);
         berth_err_clear(&e);
         return -1;
     }
@@ -597,10 +594,12 @@ v2_apply(const struct cgroup_hierarchy *h, const char *dir, const struct ocirun_
         int (*apply)(const struct v2_target *t, const struct ocirun_resources *r,
                      struct berth_err *err);
     } table[] = {
-        {"memory", apply_memory}, {"cpu", apply_cpu},         {"cpuset", apply_cpuset},
-        {"pids", apply_pids},     {"io", apply_io},           {"hugetlb", apply_hugetlb},
+        {"memory", apply_memory},   {"cpu", apply_cpu},         {"cpuset", apply_cpuset},
+        {"pids", apply_pids},       {"io", apply_io},           {"hugetlb", apply_hugetlb},
         {"devices", apply_devices}, {"unified", apply_unified},
     };
+    if (!ocirun_resources_any(r))
+        return 0;
     struct v2_target t = {.dir = dir, .hybrid = is_hybrid(dir)};
     if (r->has_net_class_id || r->n_net_priorities)
         ignored("network (net_cls, net_prio)");

@@ -83,6 +83,10 @@ setup(struct ocirun_init *in, char **exe, struct berth_err *err)
 
     if (ocirun_sync_recv(in->sync_fd, NULL, err) != OCIRUN_SYNC_GO)
         return err->msg ? -1 : berth_err_fail(err, EPROTO, "unexpected message from parent");
+    /* From here until exec, processes in the container must not reach into us through /proc
+     * (our exe, memory, fds): non-dumpable makes those root-only. Not earlier: it also makes
+     * our /proc/<pid>/uid_map root's, which a rootless parent could then no longer write. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (ocirun_ns_join(in->ns_fds, err) < 0)
         return -1;
     int unshare_flags = ocirun_ns_unshare_flags(spec);
@@ -134,9 +138,6 @@ ocirun_init_run(struct ocirun_init *in)
     ocirun_signals_reset();
     sigprocmask(SIG_SETMASK, &all, NULL);
     prctl(PR_SET_PDEATHSIG, 0);
-    /* Until exec, processes in the container must not reach into us through /proc (our exe,
-     * memory, fds): non-dumpable makes those root-only outside the container. exec resets it. */
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
     if (setup(in, &exe, &err) < 0)
         ocirun_sync_fail(in->sync_fd, &err);

@@ -73,8 +73,7 @@ get_u16(struct json_object *o, const char *path, const char *key, uint16_t *out,
 }
 
 static int
-get_bool(struct json_object *o, const char *path, const char *key, bool *out,
-         struct berth_err *err)
+get_bool(struct json_object *o, const char *path, const char *key, bool *out, struct berth_err *err)
 {
     struct berth_err tmp = BERTH_ERR_INIT;
     int rc = berth_json_get_bool(o, key, out, &tmp);
@@ -229,8 +228,7 @@ get_devnum(struct json_object *o, const char *path, const char *key, int64_t *ou
     if (required(get_i64(o, path, key, out, err), path, key, err) < 0)
         return -1;
     if (*out < 0 || *out > UINT32_MAX)
-        return berth_err_fail(err, EINVAL, "%s.%s: %lld out of range", path, key,
-                              (long long)*out);
+        return berth_err_fail(err, EINVAL, "%s.%s: %lld out of range", path, key, (long long)*out);
     return 0;
 }
 
@@ -331,9 +329,8 @@ parse_block_io(struct json_object *b, struct ocirun_resources *r, struct berth_e
                     (void **)&r->throttle_write_bps, &r->n_throttle_write_bps, err) < 0 ||
         parse_items(b, p, "throttleReadIOPSDevice", sizeof(struct ocirun_throttle), throttle_item,
                     (void **)&r->throttle_read_iops, &r->n_throttle_read_iops, err) < 0 ||
-        parse_items(b, p, "throttleWriteIOPSDevice", sizeof(struct ocirun_throttle),
-                    throttle_item, (void **)&r->throttle_write_iops, &r->n_throttle_write_iops,
-                    err) < 0)
+        parse_items(b, p, "throttleWriteIOPSDevice", sizeof(struct ocirun_throttle), throttle_item,
+                    (void **)&r->throttle_write_iops, &r->n_throttle_write_iops, err) < 0)
         return -1;
     return 0;
 }
@@ -360,9 +357,8 @@ hugepage_item(struct json_object *o, const char *path, void *item, struct berth_
     if (required(get_string(o, path, "pageSize", &size, err), path, "pageSize", err) < 0)
         return -1;
     if (!is_page_size(size))
-        return berth_err_fail(err, EINVAL,
-                              "%s.pageSize: `%s` is not a page size like 64KB, 2MB or 1GB", path,
-                              size);
+        return berth_err_fail(
+            err, EINVAL, "%s.pageSize: `%s` is not a page size like 64KB, 2MB or 1GB", path, size);
     h->page_size = xstrdup(size);
     return required(get_u64(o, path, "limit", &h->limit, err), path, "limit", err) < 0 ? -1 : 0;
 }
@@ -410,8 +406,7 @@ get_rule_num(struct json_object *o, const char *path, const char *key, int64_t *
     if (rc == 0)
         *out = -1;
     else if (*out < -1 || *out > UINT32_MAX)
-        return berth_err_fail(err, EINVAL, "%s.%s: %lld out of range", path, key,
-                              (long long)*out);
+        return berth_err_fail(err, EINVAL, "%s.%s: %lld out of range", path, key, (long long)*out);
     return 0;
 }
 
@@ -469,8 +464,8 @@ parse_unified(struct json_object *u, struct ocirun_resources *r, struct berth_er
             return berth_err_fail(err, EINVAL, "resources.unified: `%s` is not a cgroup file name",
                                   key);
         if (!json_object_is_type(val, json_type_string))
-            return berth_err_fail(err, EINVAL, "resources.unified.%s: expected string, not %s",
-                                  key, berth_json_type_name(val));
+            return berth_err_fail(err, EINVAL, "resources.unified.%s: expected string, not %s", key,
+                                  berth_json_type_name(val));
         r->unified[i++] = xstrdup(key);
         r->unified[i++] = xstrdup(json_object_get_string(val));
     }
@@ -489,24 +484,23 @@ parse_all(struct json_object *obj, struct ocirun_resources *r, struct berth_err 
     if (!json_object_is_type(obj, json_type_object))
         return berth_err_fail(err, EINVAL, "resources: expected object, not %s",
                               berth_json_type_name(obj));
-    if ((rc = get_object(obj, p, "memory", &o, err)) < 0 ||
-        (rc > 0 && parse_memory(o, r, err) < 0))
+    if ((rc = get_object(obj, p, "memory", &o, err)) < 0 || (rc > 0 && parse_memory(o, r, err) < 0))
         return -1;
     if ((rc = get_object(obj, p, "cpu", &o, err)) < 0 || (rc > 0 && parse_cpu(o, r, err) < 0))
         return -1;
     if ((rc = get_object(obj, p, "pids", &o, err)) < 0)
         return -1;
     if (rc > 0) {
-        if (required(get_i64(o, "resources.pids", "limit", &r->pids_limit, err),
-                     "resources.pids", "limit", err) < 0)
+        if (required(get_i64(o, "resources.pids", "limit", &r->pids_limit, err), "resources.pids",
+                     "limit", err) < 0)
             return -1;
         r->has_pids_limit = true;
     }
     if ((rc = get_object(obj, p, "blockIO", &o, err)) < 0 ||
         (rc > 0 && parse_block_io(o, r, err) < 0))
         return -1;
-    if (parse_items(obj, p, "hugepageLimits", sizeof(struct ocirun_hugepage_limit),
-                    hugepage_item, (void **)&r->hugepage_limits, &r->n_hugepage_limits, err) < 0)
+    if (parse_items(obj, p, "hugepageLimits", sizeof(struct ocirun_hugepage_limit), hugepage_item,
+                    (void **)&r->hugepage_limits, &r->n_hugepage_limits, err) < 0)
         return -1;
     if ((rc = get_object(obj, p, "network", &o, err)) < 0 ||
         (rc > 0 && parse_network(o, r, err) < 0))
@@ -522,8 +516,7 @@ parse_all(struct json_object *obj, struct ocirun_resources *r, struct berth_err 
 }
 
 int
-ocirun_resources_parse(struct json_object *obj, struct ocirun_resources *out,
-                       struct berth_err *err)
+ocirun_resources_parse(struct json_object *obj, struct ocirun_resources *out, struct berth_err *err)
 {
     struct ocirun_resources r;
     memset(out, 0, sizeof(*out));
@@ -569,10 +562,10 @@ ocirun_resources_any(const struct ocirun_resources *r)
     return r->has_mem_limit || r->has_mem_reservation || r->has_mem_swap || r->has_mem_kernel ||
            r->has_mem_kernel_tcp || r->has_mem_swappiness || r->has_disable_oom_killer ||
            r->has_use_hierarchy || r->has_cpu_shares || r->has_cpu_quota || r->has_cpu_burst ||
-           r->has_cpu_period || r->has_cpu_rt_runtime || r->has_cpu_rt_period ||
-           r->has_cpu_idle || r->cpus || r->mems || r->has_pids_limit || r->has_blkio_weight ||
+           r->has_cpu_period || r->has_cpu_rt_runtime || r->has_cpu_rt_period || r->has_cpu_idle ||
+           r->cpus || r->mems || r->has_pids_limit || r->has_blkio_weight ||
            r->has_blkio_leaf_weight || r->n_weight_devices || r->n_throttle_read_bps ||
            r->n_throttle_write_bps || r->n_throttle_read_iops || r->n_throttle_write_iops ||
-           r->n_hugepage_limits || r->has_net_class_id || r->n_net_priorities ||
-           r->has_devices || (r->unified && r->unified[0]);
+           r->n_hugepage_limits || r->has_net_class_id || r->n_net_priorities || r->has_devices ||
+           (r->unified && r->unified[0]);
 }
