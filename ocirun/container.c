@@ -244,7 +244,7 @@ create(struct ocirun_global *g, const struct ocirun_create_opts *o, int own_cons
     cleanup_free char *fifo_path = ocirun_state_fifo_path(st);
     if (mkfifo(fifo_path, 0622) < 0)
         return berth_err_set(err, errno, "mkfifo `%s`", fifo_path);
-    fifo = open(fifo_path, O_RDWR | O_CLOEXEC);
+    fifo = open(fifo_path, O_PATH | O_CLOEXEC);
     if (fifo < 0)
         return berth_err_set(err, errno, "open `%s`", fifo_path);
     if (own_console >= 0 && spec->process.terminal && !o->console_socket) {
@@ -353,19 +353,45 @@ ocirun_container_create(struct ocirun_global *g, const struct ocirun_create_opts
     return rc;
 }
 
-/* Let the init go on: one byte into exec.fifo (see linux/init.c), then the fifo goes, which
- * is what makes the state read "running". */
+/* Let the init go on and wait until it has: opening exec.fifo for reading unblocks the init
+ * (linux/init.c), which writes one byte, runs the startContainer hooks and execs, closing its
+ * end; that EOF is our cue. A pidfd watches for an init that dies instead. Then the fifo
+ * goes, which is what makes the state read "running". */
 static int
 release(const struct ocirun_state *st, struct berth_err *err)
 {
     cleanup_free char *path = ocirun_state_fifo_path(st);
-    /* O_NONBLOCK: if the init died, there is no reader and this fails with ENXIO instead of
-     * hanging. */
-    cleanup_close int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    cleanup_close int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
-        return berth_err_set(err, errno == ENXIO ? ESRCH : errno, "open `%s`", path);
-    if (write(fd, "0", 1) != 1)
-        return berth_err_set(err, errno, "write `%s`", path);
+        return berth_err_set(err, errno, "open `%s`", path);
+    cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+    bool got = false;
+    for (;;) {
+        struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return berth_err_set(err, errno, "poll `%s`", path);
+        }
+        if (p[0].revents & POLLIN) {
+            char c;
+            if (read(fd, &c, 1) == 1)
+                got = true;
+        }
+        if (p[0].revents & POLLHUP) {
+            if (got)
+                break; /* the init's end closed at exec */
+            unlink(path);
+            return berth_err_fail(err, ESRCH,
+                                  "container process failed before exec (see its stderr)");
+        }
+        if (!got && (p[1].revents & POLLIN)) {
+            unlink(path);
+            return berth_err_fail(err, ESRCH, "container init exited before start");
+        }
+        if (got && (p[1].revents & POLLIN))
+            break;
+    }
     if (unlink(path) < 0)
         return berth_err_set(err, errno, "remove `%s`", path);
     return 0;

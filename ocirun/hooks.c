@@ -176,8 +176,21 @@ run_one(struct json_object *h, const char *state, struct berth_err *err)
     /* A hook that exits without reading stdin must not kill us with SIGPIPE. */
     fcntl(inp[1], F_SETFL, O_NONBLOCK);
     char out[2048];
+    /* A hook that exits without reading stdin must not kill us. Ignoring SIGPIPE is not
+     * enough when it is blocked (run and exec block everything to forward signals): the
+     * kernel keeps it pending, so a SIGPIPE of ours is taken back before returning. */
+    sigset_t pending, pipe_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    sigpending(&pending);
+    bool was_pending = sigismember(&pending, SIGPIPE);
     void (*old)(int) = signal(SIGPIPE, SIG_IGN);
     int status = supervise(pid, inp[1], outp[0], state, timeout, out, sizeof(out), err);
+    sigpending(&pending);
+    if (!was_pending && sigismember(&pending, SIGPIPE)) {
+        struct timespec zero = {0, 0};
+        sigtimedwait(&pipe_set, NULL, &zero);
+    }
     signal(SIGPIPE, old);
     if (status < 0)
         return berth_err_wrap(err, "hook `%s`", path);

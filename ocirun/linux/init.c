@@ -83,6 +83,11 @@ setup(struct ocirun_init *in, char **exe, struct berth_err *err)
 
     if (ocirun_sync_recv(in->sync_fd, NULL, err) != OCIRUN_SYNC_GO)
         return err->msg ? -1 : berth_err_fail(err, EPROTO, "unexpected message from parent");
+    /* The host's /proc/self/fd, kept to reopen exec.fifo after pivot_root whether or not the
+     * container mounts a /proc of its own. Closed at exec. */
+    in->fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (in->fd_dir < 0)
+        return berth_err_set(err, errno, "open `/proc/self/fd`");
     /* From here until exec, processes in the container must not reach into us through /proc
      * (our exe, memory, fds): non-dumpable makes those root-only. Not earlier: it also makes
      * our /proc/<pid>/uid_map root's, which a rootless parent could then no longer write. */
@@ -144,16 +149,22 @@ ocirun_init_run(struct ocirun_init *in)
     ocirun_sync_send(in->sync_fd, OCIRUN_SYNC_READY, 0, NULL);
     close(in->sync_fd);
 
-    /* Wait for `start`: it writes one byte to exec.fifo. We hold the fifo open read-write,
-     * so this read blocks until then, and `start` never blocks on a dead reader. */
-    char c;
-    ssize_t n;
+    /* Wait for `start`: opening exec.fifo for writing blocks until it opens the reading end.
+     * The byte, written once the startContainer hooks passed, tells it we are about to exec;
+     * the fd is close-on-exec, so the EOF after it means the exec happened. EOF without the
+     * byte means we died first. */
+    char name[16];
+    snprintf(name, sizeof(name), "%d", in->fifo_fd);
+    int w;
     do
-        n = read(in->fifo_fd, &c, 1);
-    while (n < 0 && errno == EINTR);
-    if (n != 1)
+        w = openat(in->fd_dir, name, O_WRONLY | O_CLOEXEC);
+    while (w < 0 && errno == EINTR);
+    if (w < 0) {
+        dprintf(2, "ocirun: wait for start on exec.fifo: %s\n", strerror(errno));
         _exit(127);
+    }
     close(in->fifo_fd);
+    close(in->fd_dir);
     if (ocirun_hooks_run(in->spec->hooks, OCIRUN_HOOK_START_CONTAINER, in->state_json, &err) < 0) {
         cleanup_free char *msg = berth_err_string(&err);
         dprintf(2, "ocirun: %s\n", msg);
@@ -165,6 +176,8 @@ ocirun_init_run(struct ocirun_init *in)
         dprintf(2, "ocirun: %s\n", msg);
         _exit(127);
     }
+    if (write(w, "0", 1) != 1)
+        _exit(127);
     execve(exe, in->spec->process.args, in->spec->process.env);
     dprintf(2, "ocirun: exec `%s`: %s\n", exe, strerror(errno));
     _exit(127);
