@@ -242,12 +242,15 @@ create(struct ocirun_global *g, const struct ocirun_create_opts *o, int own_cons
         return -1;
 
     cleanup_free char *fifo_path = ocirun_state_fifo_path(st);
-    if (mkfifo(fifo_path, 0622) < 0)
+    /* Writable by anyone: the init opens it after switching to the container's user. The
+     * state directory keeps everyone else out. chmod, since mkfifo's mode meets the umask. */
+    if (mkfifo(fifo_path, 0622) < 0 || chmod(fifo_path, 0622) < 0)
         return berth_err_set(err, errno, "mkfifo `%s`", fifo_path);
     fifo = open(fifo_path, O_PATH | O_CLOEXEC);
     if (fifo < 0)
         return berth_err_set(err, errno, "open `%s`", fifo_path);
     if (own_console >= 0 && spec->process.terminal && !o->console_socket) {
+        ocirun_foreground_winsize(&spec->process.console_height, &spec->process.console_width);
         console = fcntl(own_console, F_DUPFD_CLOEXEC, 3);
         if (console < 0)
             return berth_err_set(err, errno, "dup console socket");

@@ -228,7 +228,7 @@ run_process(struct exec_child *c)
         berth_err_set(&err, errno, "become root in the user namespace");
         ocirun_sync_fail(c->sync_fd, &err);
     }
-    if (c->pr->terminal && ocirun_terminal_setup(c->pr, c->console_fd, &err) < 0)
+    if (c->pr->terminal && ocirun_terminal_setup(c->pr, c->console_fd, false, &err) < 0)
         ocirun_sync_fail(c->sync_fd, &err);
     if (!c->pr->terminal && setsid() < 0 && errno != EPERM) {
         berth_err_set(&err, errno, "setsid");
@@ -259,6 +259,9 @@ run_helper(struct exec_child *c)
                                            OCIRUN_NS_TIME, OCIRUN_NS_MNT};
     struct berth_err err = BERTH_ERR_INIT;
     char pid[32];
+    /* Nothing in the container may reach into us through /proc while we run ocirun's code
+     * there (see linux/sealed-exe.h); the process inherits this, and exec resets it. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     snprintf(pid, sizeof(pid), "%d", (int)getpid());
     for (char **p = c->st->cgroups; p && *p; p++) {
         cleanup_free char *procs = xasprintf("%s/cgroup.procs", *p);
@@ -372,6 +375,7 @@ ocirun_container_exec(struct ocirun_global *g, const struct ocirun_exec_opts *o,
         }
         console_ours = sv[0];
         console = sv[1];
+        ocirun_foreground_winsize(&pr.console_height, &pr.console_width);
     } else if (o->console_socket) {
         berth_err_fail(err, EINVAL, "--console-socket needs --tty");
         goto out;

@@ -39,6 +39,16 @@ ocirun_signals_reset(void)
             signal(sig, SIG_DFL);
 }
 
+void
+ocirun_foreground_winsize(uint32_t *height, uint32_t *width)
+{
+    struct winsize ws;
+    if (ioctl(0, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col) {
+        *height = ws.ws_row;
+        *width = ws.ws_col;
+    }
+}
+
 static void
 copy_winsize(int from, int to)
 {

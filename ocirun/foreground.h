@@ -10,6 +10,7 @@
 #define BERTH_OCIRUN_FOREGROUND_H
 
 #include <signal.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct berth_err;
@@ -22,6 +23,11 @@ void ocirun_foreground_sigset(sigset_t *set);
  * background jobs with SIGINT and SIGQUIT ignored; ignored signals are discarded, so they
  * would neither reach the foreground loop nor, inherited through exec, the container. */
 void ocirun_signals_reset(void);
+
+/* The window size of ocirun's own terminal (stdin), for a pty it will proxy: set on the
+ * container's side before the process starts, so the first thing it reads is right. Leaves
+ * height/width alone when stdin is not a terminal. */
+void ocirun_foreground_winsize(uint32_t *height, uint32_t *width);
 
 /* Wait for pid, our child. master is the pty master to proxy, or -1. Expects `set` to be
  * blocked already. Returns the exit status, 128 + signal number when it was killed, or -1

@@ -76,7 +76,8 @@ ocirun_terminal_recv_fd(int sock, struct berth_err *err)
 }
 
 int
-ocirun_terminal_setup(const struct ocirun_process *p, int console_fd, struct berth_err *err)
+ocirun_terminal_setup(const struct ocirun_process *p, int console_fd, bool set_console,
+                      struct berth_err *err)
 {
     if (console_fd < 0)
         return berth_err_fail(err, EINVAL, "process.terminal needs --console-socket");
@@ -101,15 +102,17 @@ ocirun_terminal_setup(const struct ocirun_process *p, int console_fd, struct ber
             return berth_err_set(err, errno, "set window size");
     }
     /* /dev/console is the pty too, as the container sees it. */
-    if (access("/dev/console", F_OK) != 0) {
-        int fd = open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-        if (fd >= 0)
-            close(fd);
+    if (set_console) {
+        if (access("/dev/console", F_OK) != 0) {
+            int fd = open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+            if (fd >= 0)
+                close(fd);
+        }
+        char target[64];
+        snprintf(target, sizeof(target), "/proc/self/fd/%d", slave);
+        if (mount(target, "/dev/console", NULL, MS_BIND, NULL) < 0)
+            return berth_err_set(err, errno, "bind `%s` on /dev/console", name);
     }
-    char target[64];
-    snprintf(target, sizeof(target), "/proc/self/fd/%d", slave);
-    if (mount(target, "/dev/console", NULL, MS_BIND, NULL) < 0)
-        return berth_err_set(err, errno, "bind `%s` on /dev/console", name);
     if (ocirun_terminal_send_fd(console_fd, master, name, err) < 0)
         return -1;
     if (setsid() < 0)

@@ -8,14 +8,19 @@
 #ifndef BERTH_OCIRUN_LINUX_TERMINAL_H
 #define BERTH_OCIRUN_LINUX_TERMINAL_H
 
+#include <stdbool.h>
+
 struct berth_err;
 struct ocirun_process;
 
 /* Parent: connect to the console socket at path. Returns the fd. */
 int ocirun_terminal_connect(const char *path, struct berth_err *err);
 
-/* Child, after entering the rootfs: create the pty, send the master on console_fd. */
-int ocirun_terminal_setup(const struct ocirun_process *p, int console_fd, struct berth_err *err);
+/* Child, after entering the rootfs: create the pty, send the master on console_fd, and make
+ * the slave the process's stdio and controlling terminal. With set_console (the container's
+ * init, not an exec), also bind it on /dev/console. */
+int ocirun_terminal_setup(const struct ocirun_process *p, int console_fd, bool set_console,
+                          struct berth_err *err);
 
 /* Receive one fd sent with SCM_RIGHTS (the pty master). Returns it (O_CLOEXEC). */
 int ocirun_terminal_recv_fd(int sock, struct berth_err *err);

@@ -431,6 +431,19 @@ json_array() {
 	jq -cn '$ARGS.positional' --args -- "$@"
 }
 
+# config_ns TYPE [PATH]: make sure linux.namespaces has TYPE (a new one; with PATH, the one
+# at PATH). Default specs differ on some types (runc 1.2 and ocirun list cgroup; runc 1.1
+# does not), and a type listed twice is an error.
+config_ns() {
+	config_set --arg t "$1" --arg p "${2:-}" '.linux.namespaces |=
+		(map(select(.type != $t)) + [if $p == "" then {type: $t} else {type: $t, path: $p} end])'
+}
+
+# config_no_ns TYPE: drop TYPE from linux.namespaces (share the host's).
+config_no_ns() {
+	config_set --arg t "$1" '.linux.namespaces |= map(select(.type != $t))'
+}
+
 # config_mount DEST TYPE SOURCE [OPTION...]: append a mount.
 config_mount() {
 	local dest=$1 type=$2 src=$3

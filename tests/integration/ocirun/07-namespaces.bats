@@ -20,7 +20,7 @@ ns_inside() {
 
 @test "namespaces: pid, mount, uts, ipc, net and cgroup are all new" {
 	make_bundle
-	config_set '.linux.namespaces += [{type: "cgroup"}]'
+	config_ns cgroup
 	local names=(pid mnt uts ipc net cgroup) i
 	ns_inside "${names[@]}"
 	for i in "${!names[@]}"; do
@@ -32,7 +32,8 @@ ns_inside() {
 
 @test "namespaces: a type left out is shared with the host" {
 	make_bundle
-	config_set '.linux.namespaces |= map(select(.type != "network" and .type != "ipc"))'
+	config_no_ns network
+	config_no_ns ipc
 	ns_inside net ipc pid
 	[ "${lines[0]}" = "$(readlink /proc/self/ns/net)" ]
 	[ "${lines[1]}" = "$(readlink /proc/self/ns/ipc)" ]
@@ -68,8 +69,7 @@ ns_inside() {
 	on_teardown umount "$TMP/netns"
 	local ino
 	ino=$(stat -L -c %i "$TMP/netns")
-	config_set --arg p "$TMP/netns" \
-		'.linux.namespaces |= map(if .type == "network" then .path = $p else . end)'
+	config_ns network "$TMP/netns"
 	ns_inside net
 	[ "${lines[0]}" = "net:[$ino]" ]
 	# The joined namespace outlives the container, untouched.
@@ -88,10 +88,10 @@ ns_inside() {
 	run_detached "$id2"
 	assert_status 0
 	pid=$(container_pid "$id2")
-	config_set '.hostname = "second"'
-	config_set --arg u "/proc/$pid/ns/uts" --arg i "/proc/$pid/ns/ipc" \
-		'del(.hostname) | .linux.namespaces |= map(
-			if .type == "uts" then .path = $u elif .type == "ipc" then .path = $i else . end)'
+	# no hostname: setting one would rename the first container's uts namespace
+	config_set 'del(.hostname)'
+	config_ns uts "/proc/$pid/ns/uts"
+	config_ns ipc "/proc/$pid/ns/ipc"
 	config_args sh -c 'hostname; readlink /proc/self/ns/uts; readlink /proc/self/ns/ipc'
 	run_file run_fg
 	assert_status 0
@@ -103,8 +103,7 @@ ns_inside() {
 @test "namespaces: a path that is not a namespace fails and names it" {
 	make_bundle
 	touch "$TMP/not-a-netns"
-	config_set --arg p "$TMP/not-a-netns" \
-		'.linux.namespaces |= map(if .type == "network" then .path = $p else . end)'
+	config_ns network "$TMP/not-a-netns"
 	config_args true
 	run_file run_fg
 	assert_failure
@@ -115,8 +114,7 @@ ns_inside() {
 
 @test "namespaces: a missing namespace path fails and names it" {
 	make_bundle
-	config_set --arg p "$TMP/no-such-ns" \
-		'.linux.namespaces |= map(if .type == "network" then .path = $p else . end)'
+	config_ns network "$TMP/no-such-ns"
 	config_args true
 	run_file run_fg
 	assert_failure
@@ -161,7 +159,7 @@ ns_inside() {
 
 @test "cgroup namespace: the container's cgroup is its root" {
 	make_bundle
-	config_set '.linux.namespaces += [{type: "cgroup"}]'
+	config_ns cgroup
 	config_args cat /proc/self/cgroup
 	run_file run_fg
 	assert_status 0
@@ -176,7 +174,7 @@ ns_inside() {
 	# ocirun-only: runc 1.1 refuses the type (namespace {"time" ""} does not exist).
 	skip_if_runc "1.1 has no time namespace"
 	make_bundle
-	config_set '.linux.namespaces += [{type: "time"}]'
+	config_ns time
 	ns_inside time
 	[[ "${lines[0]}" == "time:["* ]]
 	[ "${lines[0]}" != "$(readlink /proc/self/ns/time)" ]
@@ -184,8 +182,8 @@ ns_inside() {
 
 @test "user namespace: container root is host uid 100000" {
 	make_bundle
-	config_set '.linux.namespaces += [{type: "user"}]
-		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+	config_ns user
+	config_set '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
 		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
 	config_args sh -c 'id -u; id -g; cat /proc/self/uid_map; cat /proc/self/gid_map; readlink /proc/self/ns/user; ls /bin/busybox'
 	run_file run_fg
@@ -200,8 +198,8 @@ ns_inside() {
 
 @test "user namespace: the host sees the process as uid 100000" {
 	make_bundle
-	config_set '.linux.namespaces += [{type: "user"}]
-		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+	config_ns user
+	config_set '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
 		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
 	config_args sleep 100
 	run_detached
@@ -217,8 +215,8 @@ ns_inside() {
 	mkdir "$TMP/shared" "$BUNDLE/rootfs/shared"
 	chown 100000:100000 "$TMP/shared"
 	config_mount /shared bind "$TMP/shared" rbind rw
-	config_set '.linux.namespaces += [{type: "user"}]
-		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+	config_ns user
+	config_set '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
 		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
 	config_args sh -c 'echo x >/shared/f'
 	run_file run_fg

@@ -117,6 +117,8 @@ has_v1() {
 
 @test "cgroups: the container's cgroup is not the caller's" {
 	make_bundle
+	# without a cgroup namespace, the container sees its full cgroup path
+	config_no_ns cgroup
 	config_args cat /proc/self/cgroup
 	run_file ocirun run --bundle "$BUNDLE" "$ID"
 	assert_status 0

@@ -101,14 +101,12 @@ squeeze_ws() {
 	userns_bundle
 	config_set '.process.terminal = true | .process.user = {uid: 1000, gid: 1000}'
 	config_args sh -c 'tty; stat -c "owner=%u:%g" "$(tty)"; id -u'
-	console_receiver "$TMP/console.sock" "$TMP/console.out"
-	run_fg --console-socket "$TMP/console.sock" >"$TMP/run.out" 2>&1 </dev/null ||
-		fail "run: $(cat "$TMP/run.out")"
-	retry 50 0.1 pid_gone "$RECV_PID"
-	local out
-	out=$(cat "$TMP/console.out")
+	run_on_console
+	local out=$CONSOLE_OUT
 	grep -qx '/dev/pts/[0-9]*' <<<"$out" || fail "tty: $out"
-	grep -qx 'owner=1000:1000' <<<"$out" || fail "pty owner: $out"
+	# The owner is the process's uid; the group is its gid (ocirun) or the devpts mount's
+	# gid=5, the tty group (runc).
+	grep -qxE 'owner=1000:(1000|5)' <<<"$out" || fail "pty owner: $out"
 	grep -qx 1000 <<<"$out" || fail "uid: $out"
 	assert_gone
 }
@@ -119,13 +117,14 @@ squeeze_ws() {
 	config_args id
 	create_container
 	assert_failure
-	assert_output_contains 5000
+	# runc: "cannot set uid to unmapped user in user namespace", without the uid.
+	is_runc || assert_output_contains 5000
 	# "setuid 5000: Invalid argument" alone does not say why: the uid is not mapped.
 	assert_output_contains_any "map" "user namespace"
 	assert_gone
 	run_file run_fg
 	assert_failure
-	assert_output_contains 5000
+	is_runc || assert_output_contains 5000
 	assert_gone
 }
 
@@ -135,7 +134,7 @@ squeeze_ws() {
 	config_args id
 	create_container
 	assert_failure
-	assert_output_contains 5000
+	is_runc || assert_output_contains 5000
 	assert_output_contains_any "map" "user namespace"
 	assert_gone
 }
@@ -244,8 +243,10 @@ rootless_lifecycle() {
 @test "rootless: run --detach, exec, delete; state under \$XDG_RUNTIME_DIR, nothing left" {
 	rootless_setup
 	rootless_lifecycle
-	# Nothing at all was left in the user's state root.
-	[ -z "$(ls -A "$(rl_state_root)" 2>/dev/null)" ] || fail "left in $(rl_state_root): $(ls -A "$(rl_state_root)")"
+	# No container state is left in the user's state root (a runtime may keep shared,
+	# hidden caches there, such as ocirun's .seccomp).
+	[ -z "$(ls "$(rl_state_root)" 2>/dev/null)" ] || fail "left in $(rl_state_root): $(ls "$(rl_state_root)")"
+	[ -z "$(find "$(rl_state_root)" -name "*$ID*" 2>/dev/null)" ] || fail "left: $(find "$(rl_state_root)" -name "*$ID*")"
 }
 
 # ocirun-only: runc without XDG_RUNTIME_DIR uses /run/runc, which the user cannot write.
@@ -254,5 +255,6 @@ rootless_lifecycle() {
 	rootless_setup
 	XDG=
 	rootless_lifecycle
-	[ ! -e "/tmp/$OCIRUN_NAME-$RL_UID/$ID" ]
+	[ -z "$(find "/tmp/$OCIRUN_NAME-$RL_UID" -name "*$ID*" 2>/dev/null)" ] ||
+		fail "left: $(find "/tmp/$OCIRUN_NAME-$RL_UID" -name "*$ID*")"
 }

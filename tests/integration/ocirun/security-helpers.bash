@@ -175,3 +175,19 @@ echo "$name" >>"$log"
 EOF
 	chmod 755 "$1"
 }
+
+# run_on_console [ID]: create ID from $BUNDLE (process.terminal true) with --console-socket
+# $TMP/console.sock served by console_receiver (output in $TMP/console.out), start it, wait
+# for it to stop and for the receiver to drain the pty, and delete it. runc refuses
+# --console-socket on a foreground `run`, so this goes through create and start.
+run_on_console() {
+	local id=${1:-$ID}
+	console_receiver "$TMP/console.sock" "$TMP/console.out"
+	create_container "$id" --console-socket "$TMP/console.sock"
+	assert_status 0
+	ocirun start "$id"
+	retry 100 0.1 status_is stopped "$id"
+	retry 50 0.1 pid_gone "$RECV_PID"
+	ocirun delete "$id"
+	CONSOLE_OUT=$(cat "$TMP/console.out")
+}
