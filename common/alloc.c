@@ -23,7 +23,8 @@ xmalloc(size_t n)
 {
     /* malloc(0) may return NULL; ask for one byte so NULL always means failure. */
     void *p = malloc(n ? n : 1);
-    if (UNLIKELY(p == NULL)) die_oom();
+    if (UNLIKELY(p == NULL))
+        die_oom();
     return p;
 }
 
@@ -31,7 +32,8 @@ void *
 xzalloc(size_t n)
 {
     void *p = calloc(1, n ? n : 1);
-    if (UNLIKELY(p == NULL)) die_oom();
+    if (UNLIKELY(p == NULL))
+        die_oom();
     return p;
 }
 
@@ -40,7 +42,8 @@ xrealloc(void *p, size_t n)
 {
     /* realloc(p, 0) frees p; keep a live block so the result is always usable. */
     void *q = realloc(p, n ? n : 1);
-    if (UNLIKELY(q == NULL)) die_oom();
+    if (UNLIKELY(q == NULL))
+        die_oom();
     return q;
 }
 
@@ -48,7 +51,8 @@ char *
 xstrdup(const char *s)
 {
     char *r = strdup(s);
-    if (UNLIKELY(r == NULL)) die_oom();
+    if (UNLIKELY(r == NULL))
+        die_oom();
     return r;
 }
 
@@ -56,7 +60,8 @@ char *
 xstrndup(const char *s, size_t n)
 {
     char *r = strndup(s, n);
-    if (UNLIKELY(r == NULL)) die_oom();
+    if (UNLIKELY(r == NULL))
+        die_oom();
     return r;
 }
 
@@ -69,6 +74,7 @@ xasprintf(const char *fmt, ...)
     va_start(ap, fmt);
     int n = vasprintf(&r, fmt, ap);
     va_end(ap);
-    if (UNLIKELY(n < 0)) die_oom();
+    if (UNLIKELY(n < 0))
+        die_oom();
     return r;
 }

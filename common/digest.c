@@ -35,15 +35,18 @@ berth_sha256_new(void)
     struct berth_sha256 *h = xzalloc(sizeof(*h));
 
     h->ctx = EVP_MD_CTX_new();
-    if (h->ctx == NULL) die_evp("EVP_MD_CTX_new");
-    if (EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) die_evp("EVP_DigestInit_ex");
+    if (h->ctx == NULL)
+        die_evp("EVP_MD_CTX_new");
+    if (EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1)
+        die_evp("EVP_DigestInit_ex");
     return h;
 }
 
 void
 berth_sha256_update(struct berth_sha256 *h, const void *buf, size_t len)
 {
-    if (len > 0 && EVP_DigestUpdate(h->ctx, buf, len) != 1) die_evp("EVP_DigestUpdate");
+    if (len > 0 && EVP_DigestUpdate(h->ctx, buf, len) != 1)
+        die_evp("EVP_DigestUpdate");
 }
 
 void
@@ -65,7 +68,8 @@ berth_sha256_final(struct berth_sha256 *h, char hex[BERTH_SHA256_HEX_LEN + 1])
 void
 berth_sha256_free(struct berth_sha256 *h)
 {
-    if (h == NULL) return;
+    if (h == NULL)
+        return;
     EVP_MD_CTX_free(h->ctx);
     free(h);
 }
@@ -88,9 +92,12 @@ berth_sha256_fd(int fd, char hex[BERTH_SHA256_HEX_LEN + 1], struct berth_err *er
 
     for (;;) {
         ssize_t n = read(fd, buf, size);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return berth_err_set(err, errno, "read fd %d", fd);
-        if (n == 0) break;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return berth_err_set(err, errno, "read fd %d", fd);
+        if (n == 0)
+            break;
         berth_sha256_update(h, buf, (size_t)n);
     }
     berth_sha256_final(h, hex);
@@ -102,7 +109,8 @@ berth_digest_parse(const char *digest, const char **hex, struct berth_err *err)
 {
     const size_t prefix_len = strlen(DIGEST_PREFIX);
 
-    if (digest == NULL) return berth_err_set(err, 0, "missing digest");
+    if (digest == NULL)
+        return berth_err_set(err, 0, "missing digest");
     if (strncmp(digest, DIGEST_PREFIX, prefix_len) != 0) {
         if (strchr(digest, ':') == NULL)
             return berth_err_set(err, 0, "invalid digest `%s`: expected sha256:<hex>", digest);

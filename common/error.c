@@ -65,9 +65,11 @@ berth_err_setv(struct berth_err *err, int code, const char *fmt, va_list ap)
 {
     char *msg = NULL;
 
-    if (err == NULL) return -1;
+    if (err == NULL)
+        return -1;
     /* Format before freeing: the arguments may point into the message being replaced. */
-    if (vasprintf(&msg, fmt, ap) < 0) msg = xstrdup("out of memory formatting an error");
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = xstrdup("out of memory formatting an error");
     free(err->msg);
     err->code = code;
     err->msg = msg;
@@ -105,16 +107,19 @@ berth_err_wrap(struct berth_err *err, const char *fmt, ...)
     cleanup_free char *prefix = NULL;
     va_list ap;
 
-    if (err == NULL) return -1;
+    if (err == NULL)
+        return -1;
     va_start(ap, fmt);
     if (err->msg == NULL) {
         berth_err_setv(err, 0, fmt, ap);
         va_end(ap);
         return -1;
     }
-    if (vasprintf(&prefix, fmt, ap) < 0) prefix = NULL;
+    if (vasprintf(&prefix, fmt, ap) < 0)
+        prefix = NULL;
     va_end(ap);
-    if (prefix == NULL) return -1; /* keep the inner message rather than lose it */
+    if (prefix == NULL)
+        return -1; /* keep the inner message rather than lose it */
 
     char *msg = xasprintf("%s: %s", prefix, err->msg);
     free(err->msg);
@@ -125,7 +130,8 @@ berth_err_wrap(struct berth_err *err, const char *fmt, ...)
 void
 berth_err_clear(struct berth_err *err)
 {
-    if (err == NULL) return;
+    if (err == NULL)
+        return;
     free(err->msg);
     err->msg = NULL;
     err->code = 0;
@@ -145,15 +151,18 @@ berth_err_string(const struct berth_err *err)
             return err->msg ? xasprintf("%s: unknown error %d", err->msg, code)
                             : xasprintf("unknown error %d", code);
     }
-    if (err == NULL || err->msg == NULL) return xstrdup(desc ? desc : "no error");
-    if (desc == NULL) return xstrdup(err->msg);
+    if (err == NULL || err->msg == NULL)
+        return xstrdup(desc ? desc : "no error");
+    if (desc == NULL)
+        return xstrdup(err->msg);
     return xasprintf("%s: %s", err->msg, desc);
 }
 
 void
 berth_err_warn(struct berth_err *err)
 {
-    if (err == NULL || (err->msg == NULL && err->code == 0)) return;
+    if (err == NULL || (err->msg == NULL && err->code == 0))
+        return;
 
     cleanup_free char *s = berth_err_string(err);
     berth_warn("%s", s);
@@ -164,7 +173,8 @@ int
 berth_err_to_grpc(int code)
 {
     for (size_t i = 0; i < ARRAY_SIZE(status_table); i++)
-        if (status_table[i].code == code) return status_table[i].grpc;
+        if (status_table[i].code == code)
+            return status_table[i].grpc;
     return GRPC_INTERNAL;
 }
 
@@ -172,15 +182,18 @@ int
 berth_err_to_http(int code)
 {
     for (size_t i = 0; i < ARRAY_SIZE(status_table); i++)
-        if (status_table[i].code == code) return status_table[i].http;
+        if (status_table[i].code == code)
+            return status_table[i].http;
     return 500;
 }
 
 int
 berth_err_from_grpc(int grpc_status)
 {
-    if (grpc_status == GRPC_OK) return 0;
+    if (grpc_status == GRPC_OK)
+        return 0;
     for (size_t i = 0; i < ARRAY_SIZE(status_table); i++)
-        if (status_table[i].grpc == grpc_status) return status_table[i].code;
+        if (status_table[i].grpc == grpc_status)
+            return status_table[i].code;
     return EIO;
 }

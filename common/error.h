@@ -18,7 +18,10 @@ struct berth_err {
     bool no_cause; /* code only classifies (EINVAL, EBUSY ...): print msg alone */
 };
 
-#define BERTH_ERR_INIT {0, NULL, false}
+#define BERTH_ERR_INIT                                                                             \
+    {                                                                                              \
+        0, NULL, false                                                                             \
+    }
 
 /* Fill err with code and a formatted message. Always returns -1, so failure branches read
  * `return berth_err_set(err, errno, "open `%s`", path);`. If err already holds an error, the
@@ -36,7 +39,8 @@ int berth_err_fail(struct berth_err *err, int code, const char *fmt, ...)
 
 /* Prefix context to an error as it rises: "create container `web`: " + old message.
  * Returns -1. If err holds nothing, it behaves as berth_err_set with code 0. */
-int berth_err_wrap(struct berth_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int berth_err_wrap(struct berth_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Mark the error handled: free the message, zero the struct. */
 void berth_err_clear(struct berth_err *err);

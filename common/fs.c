@@ -42,11 +42,15 @@ mkdir_one(const char *path, mode_t mode, struct berth_err *err)
 {
     struct stat st;
 
-    if (mkdir(path, mode) == 0) return 0;
-    if (errno != EEXIST) return berth_err_set(err, errno, "mkdir `%s`", path);
+    if (mkdir(path, mode) == 0)
+        return 0;
+    if (errno != EEXIST)
+        return berth_err_set(err, errno, "mkdir `%s`", path);
     /* Something is there: a directory (or a symlink to one, as mkdir -p accepts) is fine. */
-    if (stat(path, &st) < 0) return berth_err_set(err, errno, "stat `%s`", path);
-    if (!S_ISDIR(st.st_mode)) return berth_err_set(err, ENOTDIR, "mkdir `%s`", path);
+    if (stat(path, &st) < 0)
+        return berth_err_set(err, errno, "stat `%s`", path);
+    if (!S_ISDIR(st.st_mode))
+        return berth_err_set(err, ENOTDIR, "mkdir `%s`", path);
     return 0;
 }
 
@@ -55,16 +59,20 @@ berth_fs_mkdir_p(const char *path, mode_t mode, struct berth_err *err)
 {
     struct stat st;
 
-    if (path == NULL || *path == '\0') return berth_err_set(err, EINVAL, "mkdir ``");
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return 0;
+    if (path == NULL || *path == '\0')
+        return berth_err_set(err, EINVAL, "mkdir ``");
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return 0;
 
     cleanup_free char *p = xstrdup(path);
     for (char *s = p + 1; *s; s++) {
-        if (*s != '/' || s[-1] == '/') continue;
+        if (*s != '/' || s[-1] == '/')
+            continue;
         *s = '\0';
         int r = mkdir_one(p, mode, err);
         *s = '/';
-        if (r < 0) return -1;
+        if (r < 0)
+            return -1;
     }
     return mkdir_one(p, mode, err);
 }
@@ -77,10 +85,13 @@ berth_fs_read_file(const char *path, char **out, size_t *len, struct berth_err *
     struct stat st;
     size_t cap = 4096, n = 0;
 
-    if (fd < 0) return berth_err_set(err, errno, "open `%s`", path);
-    if (fstat(fd, &st) < 0) return berth_err_set(err, errno, "stat `%s`", path);
+    if (fd < 0)
+        return berth_err_set(err, errno, "open `%s`", path);
+    if (fstat(fd, &st) < 0)
+        return berth_err_set(err, errno, "stat `%s`", path);
     /* st_size is a hint only: /proc and /sys files report 0 and files may grow meanwhile. */
-    if (S_ISREG(st.st_mode) && st.st_size > 0) cap = (size_t)st.st_size + 1;
+    if (S_ISREG(st.st_mode) && st.st_size > 0)
+        cap = (size_t)st.st_size + 1;
     buf = xmalloc(cap);
     for (;;) {
         if (n + 1 >= cap) {
@@ -88,14 +99,18 @@ berth_fs_read_file(const char *path, char **out, size_t *len, struct berth_err *
             buf = xrealloc(buf, cap);
         }
         ssize_t r = read(fd, buf + n, cap - 1 - n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) return berth_err_set(err, errno, "read `%s`", path);
-        if (r == 0) break;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return berth_err_set(err, errno, "read `%s`", path);
+        if (r == 0)
+            break;
         n += (size_t)r;
     }
     buf[n] = '\0';
     *out = steal_ptr(&buf);
-    if (len) *len = n;
+    if (len)
+        *len = n;
     return 0;
 }
 
@@ -107,8 +122,10 @@ write_all(int fd, const void *buf, size_t len)
 
     while (len > 0) {
         ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return -1;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
         p += n;
         len -= (size_t)n;
     }
@@ -130,8 +147,10 @@ fsync_parent(const char *path, struct berth_err *err)
         *slash = '\0';
 
     cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return berth_err_set(err, errno, "open `%s`", dir);
-    if (fsync(fd) < 0) return berth_err_set(err, errno, "fsync `%s`", dir);
+    if (fd < 0)
+        return berth_err_set(err, errno, "open `%s`", dir);
+    if (fsync(fd) < 0)
+        return berth_err_set(err, errno, "fsync `%s`", dir);
     return 0;
 }
 
@@ -143,7 +162,8 @@ berth_fs_write_atomic(const char *path, const void *buf, size_t len, mode_t mode
     cleanup_close int fd = mkostemp(tmp, O_CLOEXEC);
     const char *what;
 
-    if (fd < 0) return berth_err_set(err, errno, "create temporary file for `%s`", path);
+    if (fd < 0)
+        return berth_err_set(err, errno, "create temporary file for `%s`", path);
 
     /* mkostemp creates 0600; fchmod sets the exact mode, whatever the umask. */
     if (write_all(fd, buf, len) < 0)
@@ -198,20 +218,23 @@ rm_at(int dfd, const char *path, const char *name, unsigned char type, struct be
         type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
     }
     if (type != DT_DIR) {
-        if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT) return 0;
+        if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
+            return 0;
         if (errno != EISDIR) /* replaced by a directory meanwhile: remove that */
             return berth_err_set(err, errno, "remove `%s`", sub);
     }
 
     int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return errno == ENOENT ? 0 : berth_err_set(err, errno, "open `%s`", sub);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : berth_err_set(err, errno, "open `%s`", sub);
     int same = same_mount(dfd, fd);
     if (same <= 0) {
         close(fd);
         return same < 0 ? berth_err_set(err, -same, "stat `%s`", sub)
                         : berth_err_set(err, EBUSY, "remove `%s`: mount point", sub);
     }
-    if (rm_children(fd, sub, err) < 0) return -1;
+    if (rm_children(fd, sub, err) < 0)
+        return -1;
     if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
         return berth_err_set(err, errno, "remove `%s`", sub);
     return 0;
@@ -232,11 +255,15 @@ rm_children(int fd, const char *path, struct berth_err *err)
     for (;;) {
         errno = 0;
         de = readdir(d);
-        if (de == NULL) break;
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-        if (rm_at(dirfd(d), path, de->d_name, de->d_type, err) < 0) return -1;
+        if (de == NULL)
+            break;
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (rm_at(dirfd(d), path, de->d_name, de->d_type, err) < 0)
+            return -1;
     }
-    if (errno != 0) return berth_err_set(err, errno, "read directory `%s`", path);
+    if (errno != 0)
+        return berth_err_set(err, errno, "read directory `%s`", path);
     return 0;
 }
 
@@ -255,9 +282,12 @@ berth_fs_rm_rf(const char *path, struct berth_err *err)
 
     /* O_NOFOLLOW: if path became a symlink since the lstat, fail rather than empty its target. */
     int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return errno == ENOENT ? 0 : berth_err_set(err, errno, "open `%s`", path);
-    if (rm_children(fd, path, err) < 0) return -1;
-    if (rmdir(path) < 0 && errno != ENOENT) return berth_err_set(err, errno, "remove `%s`", path);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : berth_err_set(err, errno, "open `%s`", path);
+    if (rm_children(fd, path, err) < 0)
+        return -1;
+    if (rmdir(path) < 0 && errno != ENOENT)
+        return berth_err_set(err, errno, "remove `%s`", path);
     return 0;
 }
 
@@ -273,7 +303,8 @@ struct dir_stack {
 static void
 dir_stack_pop(struct dir_stack *s)
 {
-    if (s->n_fds > 0) close(s->fds[--s->n_fds]);
+    if (s->n_fds > 0)
+        close(s->fds[--s->n_fds]);
 }
 
 static void
@@ -303,7 +334,8 @@ read_link(int dfd, const char *name)
     for (;;) {
         cleanup_free char *buf = xmalloc(size);
         ssize_t n = readlinkat(dfd, name, buf, size);
-        if (n < 0) return NULL;
+        if (n < 0)
+            return NULL;
         if ((size_t)n < size) {
             buf[n] = '\0';
             return steal_ptr(&buf);
@@ -321,10 +353,12 @@ next_component(char **rest, char **name, bool *last)
 
     while (*p == '/')
         p++;
-    if (*p == '\0') return false;
+    if (*p == '\0')
+        return false;
     *name = p;
     p += strcspn(p, "/");
-    if (*p == '/') *p++ = '\0';
+    if (*p == '/')
+        *p++ = '\0';
     *rest = p;
     *last = p[strspn(p, "/")] == '\0';
     return true;
@@ -346,17 +380,21 @@ walk(int rootfd, const char *rel, int flags, mode_t mode)
     while (next_component(&rest, &name, &last)) {
         int cur = stack.n_fds ? stack.fds[stack.n_fds - 1] : rootfd;
 
-        if (strcmp(name, ".") == 0) continue;
+        if (strcmp(name, ".") == 0)
+            continue;
         if (strcmp(name, "..") == 0) {
             dir_stack_pop(&stack); /* at the root, ".." is the root */
             continue;
         }
         if (!last || follow_last) {
             cleanup_free char *target = read_link(cur, name);
-            if (target == NULL && errno != EINVAL && errno != ENOENT) return -errno;
+            if (target == NULL && errno != EINVAL && errno != ENOENT)
+                return -errno;
             if (target != NULL) {
-                if (++hops > SYMLINK_HOPS_MAX) return -ELOOP;
-                if (*target == '\0') return -ENOENT;
+                if (++hops > SYMLINK_HOPS_MAX)
+                    return -ELOOP;
+                if (*target == '\0')
+                    return -ENOENT;
                 if (*target == '/')
                     while (stack.n_fds > 0)
                         dir_stack_pop(&stack);
@@ -368,12 +406,14 @@ walk(int rootfd, const char *rel, int flags, mode_t mode)
         }
         if (!last) {
             int fd = openat(cur, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (fd < 0) return -errno;
+            if (fd < 0)
+                return -errno;
             dir_stack_push(&stack, fd);
             continue;
         }
         int fd = openat(cur, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
-        if (fd < 0) return -errno;
+        if (fd < 0)
+            return -errno;
         /* O_PATH|O_NOFOLLOW opens a symlink itself: only right if the caller asked for that;
          * otherwise one was swapped in after the readlink. */
         struct stat st;
@@ -403,8 +443,10 @@ open_in_root_openat2(int rootfd, const char *rel, int flags, mode_t mode)
     /* EAGAIN: a rename raced the resolution of ".."; the kernel asks us to retry. */
     for (int i = 0; i < 16; i++) {
         int fd = (int)syscall(SYS_openat2, rootfd, *rel ? rel : ".", &how, sizeof(how));
-        if (fd >= 0) return fd;
-        if (errno != EAGAIN && errno != EINTR) return -errno;
+        if (fd >= 0)
+            return fd;
+        if (errno != EAGAIN && errno != EINTR)
+            return -errno;
     }
     return -EAGAIN;
 }
@@ -415,7 +457,8 @@ open_in_root(int rootfd, const char *rel, int flags, mode_t mode)
     int fd = open_in_root_openat2(rootfd, rel, flags, mode);
 
     /* E2BIG: a kernel that knows openat2 but not this struct open_how. */
-    if (fd == -ENOSYS || fd == -E2BIG) fd = walk(rootfd, rel, flags, mode);
+    if (fd == -ENOSYS || fd == -E2BIG)
+        fd = walk(rootfd, rel, flags, mode);
     return fd;
 }
 
@@ -424,7 +467,8 @@ berth_fs_open_in_root(int rootfd, const char *rel, int flags, mode_t mode, struc
 {
     int fd = open_in_root(rootfd, rel, flags, mode);
 
-    if (fd < 0) return berth_err_set(err, -fd, "open `%s` in root", rel);
+    if (fd < 0)
+        return berth_err_set(err, -fd, "open `%s` in root", rel);
     return fd;
 }
 
@@ -434,7 +478,8 @@ berth_fs_open_in_root_walk(int rootfd, const char *rel, int flags, mode_t mode,
 {
     int fd = walk(rootfd, rel, flags, mode);
 
-    if (fd < 0) return berth_err_set(err, -fd, "open `%s` in root", rel);
+    if (fd < 0)
+        return berth_err_set(err, -fd, "open `%s` in root", rel);
     return fd;
 }
 
@@ -452,7 +497,8 @@ mkdir_in_root(int rootfd, const char *rel, bool file, int depth, struct berth_er
     if (depth > 40)
         return berth_err_set(err, ELOOP, "mkdir `%s` in root", rel);
     cleanup_close int parent = open_in_root(rootfd, "/", O_PATH | O_DIRECTORY, 0);
-    if (parent < 0) return berth_err_set(err, -parent, "open root");
+    if (parent < 0)
+        return berth_err_set(err, -parent, "open root");
 
     /* Each step resolves the prefix so far safely; only a missing name is created, with
      * mkdirat in the directory the previous step opened, and is then resolved again, so a
@@ -468,11 +514,12 @@ mkdir_in_root(int rootfd, const char *rel, bool file, int depth, struct berth_er
             /* A dangling symlink: create its target instead, inside the root, as if the path
              * had named it (relative targets are relative to the link's directory). */
             cleanup_free char *target = read_link(parent, name);
-            if (target == NULL) return berth_err_set(err, errno, "readlink `%s` in root", prefix);
+            if (target == NULL)
+                return berth_err_set(err, errno, "readlink `%s` in root", prefix);
             prefix[parent_len] = '\0';
-            cleanup_free char *next =
-                target[0] == '/' ? xasprintf("%s/%s", target, rest)
-                                 : xasprintf("%s/%s/%s", prefix, target, rest);
+            cleanup_free char *next = target[0] == '/'
+                                          ? xasprintf("%s/%s", target, rest)
+                                          : xasprintf("%s/%s/%s", prefix, target, rest);
             return mkdir_in_root(rootfd, next, file, depth + 1, err);
         }
         if (fd == -ENOENT && strcmp(name, ".") != 0 && strcmp(name, "..") != 0) {
@@ -482,7 +529,8 @@ mkdir_in_root(int rootfd, const char *rel, bool file, int depth, struct berth_er
                            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0644);
                 if (tfd < 0 && errno != EEXIST)
                     return berth_err_set(err, errno, "create `%s` in root", prefix);
-                if (tfd >= 0) close(tfd);
+                if (tfd >= 0)
+                    close(tfd);
             } else if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST) {
                 return berth_err_set(err, errno, "mkdir `%s` in root", prefix);
             }
@@ -495,8 +543,10 @@ mkdir_in_root(int rootfd, const char *rel, bool file, int depth, struct berth_er
         parent = fd;
     }
     if (file) {
-        if (fstat(parent, &st) < 0) return berth_err_set(err, errno, "stat `%s` in root", rel);
-        if (S_ISDIR(st.st_mode)) return berth_err_set(err, EISDIR, "create `%s` in root", rel);
+        if (fstat(parent, &st) < 0)
+            return berth_err_set(err, errno, "stat `%s` in root", rel);
+        if (S_ISDIR(st.st_mode))
+            return berth_err_set(err, EISDIR, "create `%s` in root", rel);
     }
     return steal_fd(&parent);
 }
@@ -531,7 +581,8 @@ berth_fs_join_in_root(const char *root, const char *rel, struct berth_err *err)
         return NULL;
     }
     char *path = fd_path(fd);
-    if (path == NULL) berth_err_set(err, errno, "read path of `%s` in `%s`", rel, root);
+    if (path == NULL)
+        berth_err_set(err, errno, "read path of `%s` in `%s`", rel, root);
     return path;
 }
 
@@ -562,18 +613,21 @@ berth_fs_clean(const char *path)
                 while (w > dotdot && out[w] != '/')
                     w--;
             } else if (!rooted) {
-                if (w > 0) out[w++] = '/';
+                if (w > 0)
+                    out[w++] = '/';
                 out[w++] = '.';
                 out[w++] = '.';
                 dotdot = w;
             }
         } else {
-            if ((rooted && w != 1) || (!rooted && w != 0)) out[w++] = '/';
+            if ((rooted && w != 1) || (!rooted && w != 0))
+                out[w++] = '/';
             while (r < n && path[r] != '/')
                 out[w++] = path[r++];
         }
     }
-    if (w == 0) out[w++] = '.';
+    if (w == 0)
+        out[w++] = '.';
     out[w] = '\0';
     return out;
 }

@@ -97,10 +97,12 @@ berth_json_parse_file(const char *path, struct berth_err *err)
     cleanup_free char *buf = NULL;
     size_t len = 0;
 
-    if (berth_fs_read_file(path, &buf, &len, err) < 0) return NULL;
+    if (berth_fs_read_file(path, &buf, &len, err) < 0)
+        return NULL;
 
     struct json_object *obj = berth_json_parse(buf, len, err);
-    if (obj == NULL) berth_err_wrap(err, "parse `%s`", path);
+    if (obj == NULL)
+        berth_err_wrap(err, "parse `%s`", path);
     return obj;
 }
 
@@ -113,7 +115,8 @@ berth_json_write_file(const char *path, struct json_object *obj, bool pretty, mo
 
     flags |= pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN;
     const char *s = json_object_to_json_string_length(obj, flags, &len);
-    if (s == NULL) return berth_err_set(err, ENOMEM, "serialize json for `%s`", path);
+    if (s == NULL)
+        return berth_err_set(err, ENOMEM, "serialize json for `%s`", path);
 
     /* End the file with a newline, as editors and `cat` expect. */
     cleanup_free char *buf = xmalloc(len + 1);
@@ -142,7 +145,8 @@ berth_json_type_name(struct json_object *v)
 static int
 lookup(struct json_object *obj, const char *key, struct json_object **v)
 {
-    if (!json_object_object_get_ex(obj, key, v) || *v == NULL) return 0;
+    if (!json_object_object_get_ex(obj, key, v) || *v == NULL)
+        return 0;
     return 1;
 }
 
@@ -150,7 +154,8 @@ static int
 get_typed(struct json_object *obj, const char *key, enum json_type type, const char *type_name,
           struct json_object **v, struct berth_err *err)
 {
-    if (lookup(obj, key, v) == 0) return 0;
+    if (lookup(obj, key, v) == 0)
+        return 0;
     if (!json_object_is_type(*v, type))
         return berth_err_set(err, 0, "`%s`: expected %s", key, type_name);
     return 1;
@@ -163,7 +168,8 @@ berth_json_get_object(struct json_object *obj, const char *key, struct json_obje
     struct json_object *v = NULL;
     int r = get_typed(obj, key, json_type_object, "object", &v, err);
 
-    if (r == 1) *out = v;
+    if (r == 1)
+        *out = v;
     return r;
 }
 
@@ -174,7 +180,8 @@ berth_json_get_array(struct json_object *obj, const char *key, struct json_objec
     struct json_object *v = NULL;
     int r = get_typed(obj, key, json_type_array, "array", &v, err);
 
-    if (r == 1) *out = v;
+    if (r == 1)
+        *out = v;
     return r;
 }
 
@@ -185,7 +192,8 @@ berth_json_get_string(struct json_object *obj, const char *key, const char **out
     struct json_object *v = NULL;
     int r = get_typed(obj, key, json_type_string, "string", &v, err);
 
-    if (r == 1) *out = json_object_get_string(v);
+    if (r == 1)
+        *out = json_object_get_string(v);
     return r;
 }
 
@@ -195,7 +203,8 @@ berth_json_get_bool(struct json_object *obj, const char *key, bool *out, struct 
     struct json_object *v = NULL;
     int r = get_typed(obj, key, json_type_boolean, "boolean", &v, err);
 
-    if (r == 1) *out = json_object_get_boolean(v);
+    if (r == 1)
+        *out = json_object_get_boolean(v);
     return r;
 }
 
@@ -216,7 +225,8 @@ get_integer(struct json_object *obj, const char *key, const char *type_name, str
 {
     struct json_object *v = NULL;
 
-    if (lookup(obj, key, &v) == 0) return 0;
+    if (lookup(obj, key, &v) == 0)
+        return 0;
     if (json_object_is_type(v, json_type_int)) {
         /* get_int64 clamps a large uint64 to INT64_MAX, get_uint64 a negative to 0. */
         int64_t s = json_object_get_int64(v);
@@ -231,7 +241,8 @@ get_integer(struct json_object *obj, const char *key, const char *type_name, str
         return berth_err_set(err, 0, "`%s`: expected integer", key);
 
     double d = json_object_get_double(v);
-    if (isnan(d)) return berth_err_set(err, 0, "`%s`: expected integer", key);
+    if (isnan(d))
+        return berth_err_set(err, 0, "`%s`: expected integer", key);
     /* -2^63 and 2^64 are exact doubles, so these comparisons are exact too (and catch the
      * infinities). Only inside them are the casts below defined. */
     if (d < -9223372036854775808.0 || d >= 18446744073709551616.0)
@@ -266,8 +277,10 @@ berth_json_get_int64(struct json_object *obj, const char *key, int64_t *out, str
     struct integer n = {0};
     int r = get_integer(obj, key, "int64", &n, err);
 
-    if (r != 1) return r;
-    if (check_range(key, &n, INT64_MIN, INT64_MAX, "int64", err) < 0) return -1;
+    if (r != 1)
+        return r;
+    if (check_range(key, &n, INT64_MIN, INT64_MAX, "int64", err) < 0)
+        return -1;
     *out = n.negative ? n.s : (int64_t)n.u;
     return 1;
 }
@@ -279,8 +292,10 @@ berth_json_get_uint64(struct json_object *obj, const char *key, uint64_t *out,
     struct integer n = {0};
     int r = get_integer(obj, key, "uint64", &n, err);
 
-    if (r != 1) return r;
-    if (check_range(key, &n, 0, UINT64_MAX, "uint64", err) < 0) return -1;
+    if (r != 1)
+        return r;
+    if (check_range(key, &n, 0, UINT64_MAX, "uint64", err) < 0)
+        return -1;
     *out = n.u;
     return 1;
 }
@@ -291,8 +306,10 @@ berth_json_get_int(struct json_object *obj, const char *key, int *out, struct be
     struct integer n = {0};
     int r = get_integer(obj, key, "int", &n, err);
 
-    if (r != 1) return r;
-    if (check_range(key, &n, INT_MIN, INT_MAX, "int", err) < 0) return -1;
+    if (r != 1)
+        return r;
+    if (check_range(key, &n, INT_MIN, INT_MAX, "int", err) < 0)
+        return -1;
     *out = n.negative ? (int)n.s : (int)n.u;
     return 1;
 }
@@ -304,8 +321,10 @@ berth_json_get_uint32(struct json_object *obj, const char *key, uint32_t *out,
     struct integer n = {0};
     int r = get_integer(obj, key, "uint32", &n, err);
 
-    if (r != 1) return r;
-    if (check_range(key, &n, 0, UINT32_MAX, "uint32", err) < 0) return -1;
+    if (r != 1)
+        return r;
+    if (check_range(key, &n, 0, UINT32_MAX, "uint32", err) < 0)
+        return -1;
     *out = (uint32_t)n.u;
     return 1;
 }
@@ -317,7 +336,8 @@ berth_json_get_strv(struct json_object *obj, const char *key, char ***out, size_
     struct json_object *arr = NULL;
     int r = berth_json_get_array(obj, key, &arr, err);
 
-    if (r != 1) return r;
+    if (r != 1)
+        return r;
 
     size_t n = json_object_array_length(arr);
     cleanup_strv char **v = xzalloc((n + 1) * sizeof(*v));
@@ -328,6 +348,7 @@ berth_json_get_strv(struct json_object *obj, const char *key, char ***out, size_
         v[i] = xstrdup(json_object_get_string(item));
     }
     *out = steal_ptr(&v);
-    if (n_out) *n_out = n;
+    if (n_out)
+        *n_out = n;
     return 1;
 }

@@ -48,7 +48,8 @@ berth_log_init(const char *tag, const char *path, enum berth_log_format format,
 
     if (path != NULL) {
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
-        if (fd < 0) return berth_err_set(err, errno, "open log file `%s`", path);
+        if (fd < 0)
+            return berth_err_set(err, errno, "open log file `%s`", path);
     }
     berth_log_close();
     config.tag = tag ? xstrdup(tag) : NULL;
@@ -62,19 +63,25 @@ berth_log_init(const char *tag, const char *path, enum berth_log_format format,
 int
 berth_log_level_parse(const char *name)
 {
-    if (name == NULL) return -1;
-    if (strcasecmp(name, "warn") == 0) return BERTH_LOG_WARN;
+    if (name == NULL)
+        return -1;
+    if (strcasecmp(name, "warn") == 0)
+        return BERTH_LOG_WARN;
     for (size_t i = 0; i < ARRAY_SIZE(levels); i++)
-        if (strcasecmp(name, levels[i].name) == 0) return (int)i;
+        if (strcasecmp(name, levels[i].name) == 0)
+            return (int)i;
     return -1;
 }
 
 int
 berth_log_format_parse(const char *name)
 {
-    if (name == NULL) return -1;
-    if (strcasecmp(name, "text") == 0) return BERTH_LOG_TEXT;
-    if (strcasecmp(name, "json") == 0) return BERTH_LOG_JSON;
+    if (name == NULL)
+        return -1;
+    if (strcasecmp(name, "text") == 0)
+        return BERTH_LOG_TEXT;
+    if (strcasecmp(name, "json") == 0)
+        return BERTH_LOG_JSON;
     return -1;
 }
 
@@ -99,7 +106,8 @@ berth_log_fd(void)
 void
 berth_log_close(void)
 {
-    if (config.own_fd) close(config.fd);
+    if (config.own_fd)
+        close(config.fd);
     config.fd = STDERR_FILENO;
     config.own_fd = false;
     free(config.tag);
@@ -113,8 +121,10 @@ write_all(int fd, const char *buf, size_t len)
 {
     while (len > 0) {
         ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return; /* nowhere left to report a failing log */
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return; /* nowhere left to report a failing log */
         buf += n;
         len -= (size_t)n;
     }
@@ -182,7 +192,8 @@ berth_logv(enum berth_log_level level, const char *fmt, va_list ap)
     char stamp[64];
     int saved = errno; /* callers may log between a failure and reading errno */
 
-    if ((unsigned)level >= ARRAY_SIZE(levels) || !berth_log_enabled(level)) return;
+    if ((unsigned)level >= ARRAY_SIZE(levels) || !berth_log_enabled(level))
+        return;
     if (vasprintf(&msg, fmt, ap) < 0) {
         msg = NULL;
         errno = saved;

@@ -41,7 +41,8 @@ bool berth_log_enabled(enum berth_log_level level);
 /* The fd log lines go to (stderr's 2 when no file was set); children may inherit it. */
 int berth_log_fd(void);
 
-void berth_log(enum berth_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void berth_log(enum berth_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void berth_logv(enum berth_log_level level, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 void berth_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

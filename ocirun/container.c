@@ -84,10 +84,10 @@ check_terminal(const struct ocirun_spec *spec, const struct ocirun_create_opts *
 {
     if (spec->process.terminal && !o->console_socket && !own_tty)
         return berth_err_fail(err, EINVAL,
-                             "process.terminal is set but no --console-socket was given");
+                              "process.terminal is set but no --console-socket was given");
     if (!spec->process.terminal && o->console_socket)
         return berth_err_fail(err, EINVAL,
-                             "--console-socket given but process.terminal is not set");
+                              "--console-socket given but process.terminal is not set");
     return 0;
 }
 
@@ -409,7 +409,7 @@ ocirun_container_start(struct ocirun_global *g, const char *id, struct berth_err
     enum ocirun_status s = ocirun_state_status(st);
     if (s != OCIRUN_CREATED)
         return berth_err_fail(err, EBUSY, "cannot start container `%s`: it is %s, not created", id,
-                             ocirun_status_name(s));
+                              ocirun_status_name(s));
     if (release(st, err) < 0)
         return berth_err_wrap(err, "start container `%s`", id);
     berth_debug("started id=%s pid=%d", id, (int)st->pid);
@@ -501,15 +501,15 @@ ocirun_container_delete(struct ocirun_global *g, const char *id, bool force, str
     enum ocirun_status s = ocirun_state_status(st);
     berth_debug("delete id=%s status=%s force=%d", id, ocirun_status_name(s), force);
     if ((s == OCIRUN_RUNNING || s == OCIRUN_PAUSED) && !force)
-        return berth_err_fail(err, EBUSY, "cannot delete container `%s` that is not stopped: %s", id,
-                             ocirun_status_name(s));
+        return berth_err_fail(err, EBUSY, "cannot delete container `%s` that is not stopped: %s",
+                              id, ocirun_status_name(s));
     if (s == OCIRUN_RUNNING || s == OCIRUN_PAUSED || s == OCIRUN_CREATED) {
         if (signal_container(st, SIGKILL, !st->new_pidns, err) < 0 && err->code != ESRCH)
             return berth_err_wrap(err, "delete container `%s`", id);
         berth_err_clear(err);
         if (wait_gone(st, 10000) < 0)
             return berth_err_fail(err, ETIMEDOUT, "delete container `%s`: init pid %d did not exit",
-                                 id, (int)st->pid);
+                                  id, (int)st->pid);
     }
     if (destroy(g, st, err) < 0)
         return berth_err_wrap(err, "delete container `%s`", id);

@@ -48,16 +48,16 @@ int ocirun_container_delete(struct ocirun_global *g, const char *id, bool force,
 
 struct ocirun_exec_opts {
     const char *id;
-    const char *process_file;   /* --process: a whole process object; the rest is ignored */
-    char **args;                /* the command (NULL-terminated) */
-    char **env;                 /* --env KEY=VALUE, added to / replacing the container's */
-    const char *cwd;            /* --cwd */
-    const char *user;           /* --user UID[:GID] */
-    char **additional_gids;     /* --additional-gids */
-    char **caps;                /* --cap: added to the container's sets */
-    bool no_new_privs;          /* --no-new-privs */
-    bool tty;                   /* --tty */
-    bool detach;                /* --detach */
+    const char *process_file; /* --process: a whole process object; the rest is ignored */
+    char **args;              /* the command (NULL-terminated) */
+    char **env;               /* --env KEY=VALUE, added to / replacing the container's */
+    const char *cwd;          /* --cwd */
+    const char *user;         /* --user UID[:GID] */
+    char **additional_gids;   /* --additional-gids */
+    char **caps;              /* --cap: added to the container's sets */
+    bool no_new_privs;        /* --no-new-privs */
+    bool tty;                 /* --tty */
+    bool detach;              /* --detach */
     const char *pid_file;
     const char *console_socket;
     int preserve_fds;

@@ -30,8 +30,8 @@ ocirun_container_pause(struct ocirun_global *g, const char *id, bool pause, stru
         return berth_err_fail(err, EBUSY, "cannot pause container `%s`: it is %s", id,
                               ocirun_status_name(s));
     if (!pause && s != OCIRUN_PAUSED)
-        return berth_err_fail(err, EBUSY, "cannot resume container `%s`: it is %s, not paused",
-                              id, ocirun_status_name(s));
+        return berth_err_fail(err, EBUSY, "cannot resume container `%s`: it is %s, not paused", id,
+                              ocirun_status_name(s));
     berth_debug("%s id=%s", pause ? "pause" : "resume", id);
     if (ocirun_cgroup_freeze(st->cgroups, pause, err) < 0)
         return berth_err_wrap(err, "%s container `%s`", pause ? "pause" : "resume", id);

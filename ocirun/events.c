@@ -69,8 +69,8 @@ now_ms(void)
 }
 
 int
-ocirun_container_events(struct ocirun_global *g, const char *id, bool stats_once,
-                        int interval_ms, struct berth_err *err)
+ocirun_container_events(struct ocirun_global *g, const char *id, bool stats_once, int interval_ms,
+                        struct berth_err *err)
 {
     cleanup_state struct ocirun_state *st = ocirun_state_load(g->root, id, err);
     if (!st)

@@ -223,8 +223,7 @@ run_process(struct exec_child *c)
     sigemptyset(&none);
     ocirun_signals_reset();
     sigprocmask(SIG_SETMASK, &none, NULL);
-    if (c->ns_fds[OCIRUN_NS_USER] >= 0 &&
-        (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
+    if (c->ns_fds[OCIRUN_NS_USER] >= 0 && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
         berth_err_set(&err, errno, "become root in the user namespace");
         ocirun_sync_fail(c->sync_fd, &err);
     }
@@ -254,7 +253,7 @@ run_process(struct exec_child *c)
 _Noreturn static void
 run_helper(struct exec_child *c)
 {
-    static const enum ocirun_ns order[] = {OCIRUN_NS_USER, OCIRUN_NS_NET,  OCIRUN_NS_IPC,
+    static const enum ocirun_ns order[] = {OCIRUN_NS_USER, OCIRUN_NS_NET,    OCIRUN_NS_IPC,
                                            OCIRUN_NS_UTS,  OCIRUN_NS_CGROUP, OCIRUN_NS_PID,
                                            OCIRUN_NS_TIME, OCIRUN_NS_MNT};
     struct berth_err err = BERTH_ERR_INIT;
@@ -278,8 +277,8 @@ run_helper(struct exec_child *c)
             ocirun_sync_fail(c->sync_fd, &err);
         }
     }
-    pid_t child = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), NULL, NULL,
-                                 NULL, NULL);
+    pid_t child =
+        (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), NULL, NULL, NULL, NULL);
     if (child < 0) {
         berth_err_set(&err, errno, "clone");
         ocirun_sync_fail(c->sync_fd, &err);
@@ -311,9 +310,9 @@ await_exec(int sync_fd, pid_t helper, const struct ocirun_seccomp *seccomp,
     if (type == OCIRUN_SYNC_SECCOMP_FD) {
         cleanup_close int fd = passed;
         cleanup_json struct json_object *o = ocirun_state_to_json(st, OCIRUN_RUNNING);
-        if (fd < 0 || ocirun_seccomp_send_notify_fd(
-                          seccomp, fd, json_object_to_json_string_ext(o, OCIRUN_JSON_PLAIN), pid,
-                          err) < 0) {
+        if (fd < 0 ||
+            ocirun_seccomp_send_notify_fd(
+                seccomp, fd, json_object_to_json_string_ext(o, OCIRUN_JSON_PLAIN), pid, err) < 0) {
             if (fd < 0)
                 berth_err_fail(err, EPROTO, "seccomp notify fd missing");
             kill(pid, SIGKILL);
@@ -399,8 +398,13 @@ ocirun_container_exec(struct ocirun_global *g, const struct ocirun_exec_opts *o,
     }
     if (helper == 0) {
         close(sync_parent);
-        struct exec_child c = {.pr = &pr, .seccomp = seccomp ? &bpf : NULL, .st = st, .ns_fds = ns_fds, .sync_fd = sync_child,
-                               .console_fd = console, .preserve_fds = o->preserve_fds};
+        struct exec_child c = {.pr = &pr,
+                               .seccomp = seccomp ? &bpf : NULL,
+                               .st = st,
+                               .ns_fds = ns_fds,
+                               .sync_fd = sync_child,
+                               .console_fd = console,
+                               .preserve_fds = o->preserve_fds};
         run_helper(&c);
     }
     close(steal_fd(&sync_child));

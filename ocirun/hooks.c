@@ -198,9 +198,9 @@ run_one(struct json_object *h, const char *state, struct berth_err *err)
         return 0;
     if (WIFSIGNALED(status))
         return berth_err_fail(err, ECANCELED, "hook `%s`: killed by signal %d%s%s", path,
-                             WTERMSIG(status), out[0] ? ": " : "", out);
+                              WTERMSIG(status), out[0] ? ": " : "", out);
     return berth_err_fail(err, ECANCELED, "hook `%s`: exit status %d%s%s", path,
-                         WEXITSTATUS(status), out[0] ? ": " : "", out);
+                          WEXITSTATUS(status), out[0] ? ": " : "", out);
 }
 
 int

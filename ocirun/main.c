@@ -23,13 +23,15 @@ static const struct ocirun_cmd commands[] = {
     {"start", ocirun_cmd_start, "executes the user defined process in a created container", false},
     {"run", ocirun_cmd_run, "create and run a container", true},
     {"state", ocirun_cmd_state, "output the state of a container", false},
-    {"kill", ocirun_cmd_kill, "kill sends the specified signal to the container's init process", false},
+    {"kill", ocirun_cmd_kill, "kill sends the specified signal to the container's init process",
+     false},
     {"delete", ocirun_cmd_delete, "delete any resources held by the container", false},
     {"exec", ocirun_cmd_exec, "execute new process inside the container", true},
     {"pause", ocirun_cmd_pause, "pause suspends all processes inside the container", false},
     {"resume", ocirun_cmd_resume, "resumes all processes that have been previously paused", false},
     {"ps", ocirun_cmd_ps, "ps displays the processes running inside a container", false},
-    {"events", ocirun_cmd_events, "display container events such as OOM notifications and stats", false},
+    {"events", ocirun_cmd_events, "display container events such as OOM notifications and stats",
+     false},
     {"update", ocirun_cmd_update, "update container resource constraints", false},
     {"list", ocirun_cmd_list, "lists containers started by ocirun with the given root", false},
     {"spec", ocirun_cmd_spec, "create a new specification file", false},
@@ -62,8 +64,15 @@ version(void)
     printf("ocirun version %s\nspec: %s\n", BERTH_VERSION, OCIRUN_SPEC_VERSION);
 }
 
-enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD_CGROUP, OPT_ROOTLESS,
-       OPT_CRIU };
+enum {
+    OPT_ROOT = 256,
+    OPT_LOG,
+    OPT_LOG_FORMAT,
+    OPT_DEBUG,
+    OPT_SYSTEMD_CGROUP,
+    OPT_ROOTLESS,
+    OPT_CRIU
+};
 
 static const struct option global_options[] = {
     {"root", required_argument, NULL, OPT_ROOT},

@@ -15,17 +15,18 @@ struct berth_err;
 #define OCIRUN_SPEC_VERSION "1.2.0"
 
 /* json-c output flags for what ocirun prints: paths keep their slashes unescaped. */
-#define OCIRUN_JSON_PRETTY (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
-#define OCIRUN_JSON_PLAIN  (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+#define OCIRUN_JSON_PRETTY                                                                         \
+    (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
+#define OCIRUN_JSON_PLAIN (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 /* Options given before the command name (runc's global flags). */
 struct ocirun_global {
-    const char *root;      /* --root: state directory, one sub-directory per container */
-    const char *log;       /* --log: log file, NULL for stderr */
-    int log_format;        /* --log-format: enum berth_log_format */
-    bool debug;            /* --debug */
-    bool systemd_cgroup;   /* --systemd-cgroup */
-    const char *argv0;     /* how we were invoked, for messages */
+    const char *root;    /* --root: state directory, one sub-directory per container */
+    const char *log;     /* --log: log file, NULL for stderr */
+    int log_format;      /* --log-format: enum berth_log_format */
+    bool debug;          /* --debug */
+    bool systemd_cgroup; /* --systemd-cgroup */
+    const char *argv0;   /* how we were invoked, for messages */
 };
 
 /* A command returns its process exit status (>= 0) or -1 with err filled. */

@@ -45,12 +45,20 @@ mount(const char *dest, const char *type, const char *src, const char *const *op
 static const char *const default_caps[] = {"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE",
                                            NULL};
 
-static const char *const masked[] = {
-    "/proc/acpi",           "/proc/asound",       "/proc/kcore",         "/proc/keys",
-    "/proc/latency_stats",  "/proc/timer_list",   "/proc/timer_stats",   "/proc/sched_debug",
-    "/sys/firmware",        "/proc/scsi",         "/sys/devices/virtual/powercap", NULL};
+static const char *const masked[] = {"/proc/acpi",
+                                     "/proc/asound",
+                                     "/proc/kcore",
+                                     "/proc/keys",
+                                     "/proc/latency_stats",
+                                     "/proc/timer_list",
+                                     "/proc/timer_stats",
+                                     "/proc/sched_debug",
+                                     "/sys/firmware",
+                                     "/proc/scsi",
+                                     "/sys/devices/virtual/powercap",
+                                     NULL};
 
-static const char *const readonly[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+static const char *const readonly[] = {"/proc/bus",           "/proc/fs", "/proc/irq", "/proc/sys",
                                        "/proc/sysrq-trigger", NULL};
 
 static struct json_object *
@@ -88,12 +96,12 @@ mounts(bool rootless)
 {
     static const char *const proc_o[] = {NULL};
     static const char *const dev_o[] = {"nosuid", "strictatime", "mode=755", "size=65536k", NULL};
-    static const char *const pts_o[] = {"nosuid", "noexec", "newinstance", "ptmxmode=0666",
-                                        "mode=0620", "gid=5", NULL};
-    static const char *const pts_rootless_o[] = {"nosuid", "noexec", "newinstance",
+    static const char *const pts_o[] = {"nosuid",    "noexec", "newinstance", "ptmxmode=0666",
+                                        "mode=0620", "gid=5",  NULL};
+    static const char *const pts_rootless_o[] = {"nosuid",        "noexec",    "newinstance",
                                                  "ptmxmode=0666", "mode=0620", NULL};
-    static const char *const shm_o[] = {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k",
-                                        NULL};
+    static const char *const shm_o[] = {"nosuid",    "noexec",      "nodev",
+                                        "mode=1777", "size=65536k", NULL};
     static const char *const mq_o[] = {"nosuid", "noexec", "nodev", NULL};
     static const char *const sys_o[] = {"nosuid", "noexec", "nodev", "ro", NULL};
     static const char *const sys_rootless_o[] = {"rbind", "nosuid", "noexec", "nodev", "ro", NULL};
@@ -101,8 +109,8 @@ mounts(bool rootless)
     struct json_object *a = json_object_new_array();
     json_object_array_add(a, mount("/proc", "proc", "proc", proc_o));
     json_object_array_add(a, mount("/dev", "tmpfs", "tmpfs", dev_o));
-    json_object_array_add(a, mount("/dev/pts", "devpts", "devpts",
-                                   rootless ? pts_rootless_o : pts_o));
+    json_object_array_add(a,
+                          mount("/dev/pts", "devpts", "devpts", rootless ? pts_rootless_o : pts_o));
     json_object_array_add(a, mount("/dev/shm", "tmpfs", "shm", shm_o));
     json_object_array_add(a, mount("/dev/mqueue", "mqueue", "mqueue", mq_o));
     if (rootless)
@@ -128,8 +136,7 @@ static struct json_object *
 linux_section(bool rootless, uid_t uid, gid_t gid)
 {
     static const char *const ns_root[] = {"pid", "network", "ipc", "uts", "mount", "cgroup", NULL};
-    static const char *const ns_rootless[] = {"pid", "ipc", "uts", "mount", "cgroup", "user",
-                                              NULL};
+    static const char *const ns_rootless[] = {"pid", "ipc", "uts", "mount", "cgroup", "user", NULL};
     struct json_object *l = json_object_new_object(), *ns = json_object_new_array();
     for (const char *const *n = rootless ? ns_rootless : ns_root; *n; n++) {
         struct json_object *o = json_object_new_object();

@@ -63,14 +63,22 @@ static const struct {
     const char *name;
     int resource;
 } rlimit_table[] = {
-    {"RLIMIT_AS", RLIMIT_AS},         {"RLIMIT_CORE", RLIMIT_CORE},
-    {"RLIMIT_CPU", RLIMIT_CPU},       {"RLIMIT_DATA", RLIMIT_DATA},
-    {"RLIMIT_FSIZE", RLIMIT_FSIZE},   {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-    {"RLIMIT_NICE", RLIMIT_NICE},     {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-    {"RLIMIT_NPROC", RLIMIT_NPROC},   {"RLIMIT_RSS", RLIMIT_RSS},
-    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO}, {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
 int
@@ -123,7 +131,7 @@ need_object(struct json_object *item, const char *what, struct berth_err *err)
 {
     if (!json_object_is_type(item, json_type_object))
         return berth_err_fail(err, EINVAL, "%s: expected object, got %s", what,
-                             berth_json_type_name(item));
+                              berth_json_type_name(item));
     return 0;
 }
 
@@ -278,15 +286,15 @@ ocirun_spec_parse_process(struct json_object *p, struct ocirun_process *pr, stru
                         (void **)&pr->additional_gids, &pr->n_additional_gids, err) < 0)
             return berth_err_wrap(err, "user");
     }
-    if (parse_array(p, "rlimits", sizeof(struct ocirun_rlimit), parse_rlimit,
-                    (void **)&pr->rlimits, &pr->n_rlimits, err) < 0)
+    if (parse_array(p, "rlimits", sizeof(struct ocirun_rlimit), parse_rlimit, (void **)&pr->rlimits,
+                    &pr->n_rlimits, err) < 0)
         return -1;
     if ((r = berth_json_get_int(p, "oomScoreAdj", &pr->oom_score_adj, err)) < 0)
         return -1;
     pr->has_oom_score_adj = r;
     if (r && (pr->oom_score_adj < -1000 || pr->oom_score_adj > 1000))
         return berth_err_fail(err, EINVAL, "`oomScoreAdj` %d out of range [-1000, 1000]",
-                             pr->oom_score_adj);
+                              pr->oom_score_adj);
     if (berth_json_get_object(p, "capabilities", &caps, err) < 0 ||
         ocirun_caps_parse(caps, &pr->caps, err) < 0)
         return -1;
@@ -322,14 +330,14 @@ parse_namespaces(struct ocirun_spec *s, struct json_object *lx, struct berth_err
                 break;
         if (k == OCIRUN_NS_COUNT)
             return berth_err_fail(err, EINVAL, "namespaces[%zu]: unknown namespace type `%s`", i,
-                                 type);
+                                  type);
         if (s->ns[k].wanted)
             return berth_err_fail(err, EINVAL, "namespaces: `%s` listed twice", type);
         s->ns[k].wanted = true;
         if (path && *path) {
             if (path[0] != '/')
                 return berth_err_fail(err, EINVAL, "namespace `%s`: path `%s` is not absolute",
-                                     type, path);
+                                      type, path);
             s->ns[k].path = xstrdup(path);
         }
     }
@@ -363,10 +371,10 @@ parse_time_offsets(struct ocirun_spec *s, struct json_object *lx, struct berth_e
 /* What every container may use whatever its device rules say, as runc allows them: mknod of
  * any node, the default devices ocirun creates, ptys and the console. */
 static const struct ocirun_device_rule default_allowed[] = {
-    {true, 'c', -1, -1, "m"},  {true, 'b', -1, -1, "m"},  {true, 'c', 1, 3, "rwm"},
-    {true, 'c', 1, 5, "rwm"},  {true, 'c', 1, 7, "rwm"},  {true, 'c', 1, 8, "rwm"},
-    {true, 'c', 1, 9, "rwm"},  {true, 'c', 5, 0, "rwm"},  {true, 'c', 5, 1, "rwm"},
-    {true, 'c', 5, 2, "rwm"},  {true, 'c', 136, -1, "rwm"},
+    {true, 'c', -1, -1, "m"}, {true, 'b', -1, -1, "m"},    {true, 'c', 1, 3, "rwm"},
+    {true, 'c', 1, 5, "rwm"}, {true, 'c', 1, 7, "rwm"},    {true, 'c', 1, 8, "rwm"},
+    {true, 'c', 1, 9, "rwm"}, {true, 'c', 5, 0, "rwm"},    {true, 'c', 5, 1, "rwm"},
+    {true, 'c', 5, 2, "rwm"}, {true, 'c', 136, -1, "rwm"},
 };
 
 /* The device rules the cgroup gets: the config's, then the defaults and linux.devices
@@ -435,8 +443,8 @@ parse_linux(struct ocirun_spec *s, struct json_object *lx, struct berth_err *err
                     (void **)&s->uid_mappings, &s->n_uid_mappings, err) < 0 ||
         parse_array(lx, "gidMappings", sizeof(struct ocirun_id_map), parse_id_map,
                     (void **)&s->gid_mappings, &s->n_gid_mappings, err) < 0 ||
-        parse_array(lx, "devices", sizeof(struct ocirun_device), parse_device,
-                    (void **)&s->devices, &s->n_devices, err) < 0)
+        parse_array(lx, "devices", sizeof(struct ocirun_device), parse_device, (void **)&s->devices,
+                    &s->n_devices, err) < 0)
         return -1;
     if (berth_json_get_string(lx, "cgroupsPath", &cg, err) < 0 ||
         berth_json_get_string(lx, "rootfsPropagation", &prop, err) < 0 ||
@@ -446,8 +454,8 @@ parse_linux(struct ocirun_spec *s, struct json_object *lx, struct berth_err *err
     if (cg && *cg)
         s->cgroups_path = xstrdup(cg);
     if (prop && *prop) {
-        static const char *ok[] = {"private", "rprivate", "shared", "rshared", "slave",
-                                   "rslave", "unbindable", "runbindable"};
+        static const char *ok[] = {"private", "rprivate", "shared",     "rshared",
+                                   "slave",   "rslave",   "unbindable", "runbindable"};
         size_t k;
         for (k = 0; k < ARRAY_SIZE(ok) && strcmp(ok[k], prop) != 0; k++)
             ;
@@ -458,11 +466,10 @@ parse_linux(struct ocirun_spec *s, struct json_object *lx, struct berth_err *err
     if (s->ns[OCIRUN_NS_USER].wanted && !s->ns[OCIRUN_NS_USER].path &&
         (!s->n_uid_mappings || !s->n_gid_mappings))
         return berth_err_fail(err, EINVAL,
-                             "a new user namespace needs both uidMappings and gidMappings");
+                              "a new user namespace needs both uidMappings and gidMappings");
     if (!s->ns[OCIRUN_NS_USER].wanted && (s->n_uid_mappings || s->n_gid_mappings))
         return berth_err_fail(err, EINVAL, "uidMappings/gidMappings need a user namespace");
-    if (s->ns[OCIRUN_NS_USER].wanted && !s->ns[OCIRUN_NS_USER].path &&
-        check_ids_mapped(s, err) < 0)
+    if (s->ns[OCIRUN_NS_USER].wanted && !s->ns[OCIRUN_NS_USER].path && check_ids_mapped(s, err) < 0)
         return -1;
     return parse_time_offsets(s, lx, err);
 }
@@ -528,8 +535,8 @@ load(struct ocirun_spec *s, struct berth_err *err)
     s->hostname = hostname ? xstrdup(hostname) : NULL;
     s->domainname = domainname ? xstrdup(domainname) : NULL;
 
-    if (parse_array(s->doc, "mounts", sizeof(struct ocirun_mount), parse_mount,
-                    (void **)&s->mounts, &s->n_mounts, err) < 0)
+    if (parse_array(s->doc, "mounts", sizeof(struct ocirun_mount), parse_mount, (void **)&s->mounts,
+                    &s->n_mounts, err) < 0)
         return -1;
     if (berth_json_get_object(s->doc, "linux", &lx, err) < 0)
         return -1;

@@ -35,8 +35,8 @@ enum ocirun_ns {
 };
 
 struct ocirun_namespace {
-    bool wanted;      /* listed in linux.namespaces */
-    char *path;       /* join this one (NULL: create a new namespace) */
+    bool wanted; /* listed in linux.namespaces */
+    char *path;  /* join this one (NULL: create a new namespace) */
 };
 
 struct ocirun_id_map {
@@ -44,10 +44,10 @@ struct ocirun_id_map {
 };
 
 struct ocirun_mount {
-    char *destination; /* absolute, cleaned */
-    char *type;        /* NULL when absent (a bind mount, by its options) */
-    char *source;      /* NULL when absent */
-    char **options;    /* NULL-terminated, may be empty */
+    char *destination;                       /* absolute, cleaned */
+    char *type;                              /* NULL when absent (a bind mount, by its options) */
+    char *source;                            /* NULL when absent */
+    char **options;                          /* NULL-terminated, may be empty */
     struct ocirun_id_map *uid_map, *gid_map; /* idmapped mounts */
     size_t n_uid_map, n_gid_map;
 };
@@ -89,7 +89,7 @@ struct ocirun_spec {
     struct json_object *doc; /* the whole parsed config.json (owned) */
     char *bundle;            /* absolute bundle directory */
     char *oci_version;
-    char *root_path;         /* absolute path of the rootfs */
+    char *root_path; /* absolute path of the rootfs */
     bool root_readonly;
     char *hostname;
     char *domainname;
@@ -101,16 +101,16 @@ struct ocirun_spec {
     size_t n_uid_mappings, n_gid_mappings;
     struct ocirun_device *devices;
     size_t n_devices;
-    char *cgroups_path;      /* NULL when absent */
+    char *cgroups_path; /* NULL when absent */
     char *rootfs_propagation;
     char **masked_paths;
     char **readonly_paths;
-    struct json_object *annotations; /* borrowed from doc, may be NULL */
-    struct json_object *hooks;       /* borrowed from doc, checked, may be NULL */
-    struct json_object *sysctl;      /* borrowed from doc, checked, may be NULL */
-    struct ocirun_seccomp *seccomp;  /* parsed linux.seccomp, NULL when absent */
+    struct json_object *annotations;   /* borrowed from doc, may be NULL */
+    struct json_object *hooks;         /* borrowed from doc, checked, may be NULL */
+    struct json_object *sysctl;        /* borrowed from doc, checked, may be NULL */
+    struct ocirun_seccomp *seccomp;    /* parsed linux.seccomp, NULL when absent */
     struct ocirun_resources resources; /* linux.resources */
-    int64_t time_offsets[2][2]; /* [monotonic, boottime][secs, nanosecs] */
+    int64_t time_offsets[2][2];        /* [monotonic, boottime][secs, nanosecs] */
     bool has_time_offsets;
 };
 

@@ -34,8 +34,8 @@ ocirun_state_check_id(const char *id, struct berth_err *err)
         if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
             strchr("_+.-", *p))
             continue;
-        return berth_err_fail(err, EINVAL, "invalid container id `%s`: only [A-Za-z0-9_+.-] allowed",
-                             id);
+        return berth_err_fail(err, EINVAL,
+                              "invalid container id `%s`: only [A-Za-z0-9_+.-] allowed", id);
     }
     return 0;
 }

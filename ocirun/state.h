@@ -30,21 +30,21 @@ enum ocirun_status {
 };
 
 struct ocirun_state {
-    char *root;                 /* --root */
+    char *root; /* --root */
     char *id;
-    char *dir;                  /* <root>/<id> */
-    bool creating;              /* stored: creation not finished */
-    pid_t pid;                  /* the container's init, as seen from the host */
+    char *dir;                    /* <root>/<id> */
+    bool creating;                /* stored: creation not finished */
+    pid_t pid;                    /* the container's init, as seen from the host */
     unsigned long long pid_start; /* its start time (clock ticks since boot, /proc/pid/stat) */
     char *bundle;
     char *rootfs;
-    char *created;              /* RFC 3339 with nanoseconds, UTC */
+    char *created; /* RFC 3339 with nanoseconds, UTC */
     char *owner;
-    bool new_pidns;             /* the init is pid 1 of its own pid namespace */
-    bool terminal;              /* process.terminal */
-    char **cgroups;             /* absolute cgroup dirs the container was placed in */
+    bool new_pidns;                  /* the init is pid 1 of its own pid namespace */
+    bool terminal;                   /* process.terminal */
+    char **cgroups;                  /* absolute cgroup dirs the container was placed in */
     struct json_object *annotations; /* owned, may be NULL */
-    struct json_object *hooks;  /* config.json's hooks, kept for start and delete; owned */
+    struct json_object *hooks;       /* config.json's hooks, kept for start and delete; owned */
 };
 
 /* Container ids: 1..1024 chars of [A-Za-z0-9_+.-], not "." or ".." (ids become path names). */

@@ -83,7 +83,8 @@ ps_table(pid_t *pids, size_t n, char **ps_args, struct berth_err *err)
             cleanup_free char *copy = xstrdup(line);
             char *save = NULL;
             int col = 0;
-            for (char *t = strtok_r(copy, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save), col++)
+            for (char *t = strtok_r(copy, " \t\n", &save); t;
+                 t = strtok_r(NULL, " \t\n", &save), col++)
                 if (strcmp(t, "PID") == 0)
                     pid_col = col;
             if (pid_col < 0) {

@@ -63,9 +63,7 @@ parse(const char *cmd, bool is_run, int argc, char **argv, struct ocirun_create_
                 return berth_err_fail(err, EINVAL, "unknown option for `%s`", cmd);
             *detach = true;
             break;
-        case 'h':
-            ocirun_cmd_usage(cmd, "[command options] <container-id>", create_help);
-            return 1;
+        case 'h': ocirun_cmd_usage(cmd, "[command options] <container-id>", create_help); return 1;
         default: return berth_err_fail(err, EINVAL, "invalid option for `%s`", cmd);
         }
     }

@@ -46,8 +46,12 @@ print_table(struct row *rows, size_t n)
     for (int c = 0; c < 6; c++)
         w[c] = strlen(head[c]);
     for (size_t i = 0; i < n; i++) {
-        const char *cells[] = {rows[i].st->id, "", ocirun_status_name(rows[i].status),
-                               rows[i].st->bundle, rows[i].st->created, rows[i].owner};
+        const char *cells[] = {rows[i].st->id,
+                               "",
+                               ocirun_status_name(rows[i].status),
+                               rows[i].st->bundle,
+                               rows[i].st->created,
+                               rows[i].owner};
         snprintf(pid, sizeof(pid), "%d", rows[i].status == OCIRUN_STOPPED ? 0 : rows[i].st->pid);
         cells[1] = pid;
         for (int c = 0; c < 6; c++)

@@ -50,8 +50,7 @@ ocirun_cmd_spec(struct ocirun_global *g, int argc, char **argv, struct berth_err
     if (berth_fs_exists(path))
         return berth_err_fail(err, EEXIST, "file `%s` exists, remove it first", path);
     cleanup_json struct json_object *s = ocirun_spec_default(rootless, getuid(), getgid());
-    const char *text = json_object_to_json_string_ext(
-        s, OCIRUN_JSON_PRETTY);
+    const char *text = json_object_to_json_string_ext(s, OCIRUN_JSON_PRETTY);
     cleanup_free char *buf = xasprintf("%s\n", text);
     return berth_fs_write_atomic(path, buf, strlen(buf), 0666 & ~0022, err) < 0 ? -1 : 0;
 }

@@ -51,16 +51,19 @@ static const struct {
     const char *section;
     const char *const fields[16];
 } known[] = {
-    {"", {"memory", "cpu", "pids", "blockIO", "hugepageLimits", "network", "devices", "unified",
-          "rdma", NULL}},
-    {"memory", {"limit", "reservation", "swap", "kernel", "kernelTCP", "swappiness",
-                "disableOOMKiller", "useHierarchy", "checkBeforeUpdate", NULL}},
-    {"cpu", {"shares", "quota", "burst", "period", "realtimeRuntime", "realtimePeriod", "cpus",
-             "mems", "idle", NULL}},
+    {"",
+     {"memory", "cpu", "pids", "blockIO", "hugepageLimits", "network", "devices", "unified", "rdma",
+      NULL}},
+    {"memory",
+     {"limit", "reservation", "swap", "kernel", "kernelTCP", "swappiness", "disableOOMKiller",
+      "useHierarchy", "checkBeforeUpdate", NULL}},
+    {"cpu",
+     {"shares", "quota", "burst", "period", "realtimeRuntime", "realtimePeriod", "cpus", "mems",
+      "idle", NULL}},
     {"pids", {"limit", NULL}},
-    {"blockIO", {"weight", "leafWeight", "weightDevice", "throttleReadBpsDevice",
-                 "throttleWriteBpsDevice", "throttleReadIOPSDevice", "throttleWriteIOPSDevice",
-                 NULL}},
+    {"blockIO",
+     {"weight", "leafWeight", "weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice",
+      "throttleReadIOPSDevice", "throttleWriteIOPSDevice", NULL}},
     {"network", {"classID", "priorities", NULL}},
 };
 

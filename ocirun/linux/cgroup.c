@@ -182,13 +182,13 @@ resolve(const struct placement *p, const char *cgroups_path, const char *id, str
     if (strstr(rel, "/../") || strncmp(rel, "../", 3) == 0 ||
         (strlen(rel) >= 3 && strcmp(rel + strlen(rel) - 3, "/..") == 0)) {
         berth_err_fail(err, EINVAL, "cgroupsPath `%s` must not contain `..`",
-                      cgroups_path ? cgroups_path : id);
+                       cgroups_path ? cgroups_path : id);
         return NULL;
     }
     cleanup_free char *clean = berth_fs_clean(rel);
     if (strcmp(clean, "/") == 0) {
         berth_err_fail(err, EINVAL, "cgroupsPath `%s` is the root cgroup",
-                      cgroups_path ? cgroups_path : "");
+                       cgroups_path ? cgroups_path : "");
         return NULL;
     }
     return xasprintf("%s%s", p->h.mount, clean);
@@ -235,7 +235,8 @@ ocirun_cgroup_enter(const char *cgroups_path, const char *id, pid_t pid, bool be
         if (ops_for(&p[i].h)->prepare(&p[i].h, dir, err) < 0 ||
             (r && ops_for(&p[i].h)->apply(&p[i].h, dir, r, err) < 0) ||
             ocirun_cgroup_write(dir, "cgroup.procs", pidbuf, err) < 0) {
-            berth_err_wrap(err, "cgroup `%s`", p[i].h.controllers[0] ? p[i].h.controllers : "unified");
+            berth_err_wrap(err, "cgroup `%s`",
+                           p[i].h.controllers[0] ? p[i].h.controllers : "unified");
             goto fail;
         }
     }

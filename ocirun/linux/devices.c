@@ -32,10 +32,8 @@ static const struct ocirun_device default_devices[] = {
 static const struct {
     const char *target, *link;
 } dev_links[] = {
-    {"/proc/self/fd", "/dev/fd"},
-    {"/proc/self/fd/0", "/dev/stdin"},
-    {"/proc/self/fd/1", "/dev/stdout"},
-    {"/proc/self/fd/2", "/dev/stderr"},
+    {"/proc/self/fd", "/dev/fd"},       {"/proc/self/fd/0", "/dev/stdin"},
+    {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
     {"pts/ptmx", "/dev/ptmx"},
 };
 
@@ -86,8 +84,7 @@ make_device(const struct ocirun_device *d, int rootfd, bool userns, struct berth
 
     if (userns && type != S_IFIFO) {
         /* mknod is refused in a user namespace: bind the host's node onto an empty file. */
-        cleanup_close int fd =
-            openat(dir, base, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0000);
+        cleanup_close int fd = openat(dir, base, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0000);
         if (fd < 0)
             return berth_err_set(err, errno, "create `%s`", d->path);
         char target[64];
@@ -102,8 +99,8 @@ make_device(const struct ocirun_device *d, int rootfd, bool userns, struct berth
     /* mknod applies the umask; the spec's fileMode is exact. */
     if (fchmodat(dir, base, perm, 0) < 0)
         return berth_err_set(err, errno, "chmod `%s`", d->path);
-    if (fchownat(dir, base, d->has_uid ? d->uid : 0, d->has_gid ? d->gid : 0,
-                 AT_SYMLINK_NOFOLLOW) < 0)
+    if (fchownat(dir, base, d->has_uid ? d->uid : 0, d->has_gid ? d->gid : 0, AT_SYMLINK_NOFOLLOW) <
+        0)
         return berth_err_set(err, errno, "chown `%s`", d->path);
     return 0;
 }

@@ -119,7 +119,8 @@ setup(struct ocirun_init *in, char **exe, struct berth_err *err)
         return -1;
     if (ocirun_rootfs_enter(spec, in->no_pivot, err) < 0)
         return berth_err_wrap(err, "rootfs");
-    if (spec->process.terminal && ocirun_terminal_setup(&spec->process, in->console_fd, true, err) < 0)
+    if (spec->process.terminal &&
+        ocirun_terminal_setup(&spec->process, in->console_fd, true, err) < 0)
         return -1;
     /* The spec is ours alone in this child: filling in HOME changes nobody else's copy. */
     ocirun_process_default_home((char ***)&spec->process.env, spec->process.uid);

@@ -13,14 +13,14 @@
 
 struct ocirun_init {
     const struct ocirun_spec *spec;
-    int sync_fd;                  /* child's end of the sync socketpair */
-    int fifo_fd;                  /* exec.fifo, O_PATH: reopened for writing to wait for start */
-    int fd_dir;                   /* /proc/self/fd of the host's procfs, O_PATH (set by init) */
-    int ns_fds[OCIRUN_NS_COUNT];  /* namespaces to join, -1 elsewhere */
-    int console_fd;               /* connected --console-socket, or -1 */
-    int preserve_fds;             /* fds 3 .. 3+n-1 stay open in the container */
+    int sync_fd;                 /* child's end of the sync socketpair */
+    int fifo_fd;                 /* exec.fifo, O_PATH: reopened for writing to wait for start */
+    int fd_dir;                  /* /proc/self/fd of the host's procfs, O_PATH (set by init) */
+    int ns_fds[OCIRUN_NS_COUNT]; /* namespaces to join, -1 elsewhere */
+    int console_fd;              /* connected --console-socket, or -1 */
+    int preserve_fds;            /* fds 3 .. 3+n-1 stay open in the container */
     bool no_pivot;
-    char *state_json;             /* from the parent, for createContainer/startContainer */
+    char *state_json; /* from the parent, for createContainer/startContainer */
     const struct ocirun_seccomp_bpf *seccomp; /* compiled by the parent, or NULL */
 };
 

@@ -100,8 +100,7 @@ ocirun_lsm_parse(struct json_object *process, struct json_object *lx, struct oci
             berth_warn("selinux is not enabled on this host: label `%s` not applied", se);
     }
     if (mount_label && *mount_label && !ocirun_lsm_selinux_enabled())
-        berth_warn("selinux is not enabled on this host: mountLabel `%s` not applied",
-                   mount_label);
+        berth_warn("selinux is not enabled on this host: mountLabel `%s` not applied", mount_label);
     return 0;
 }
 

@@ -101,8 +101,7 @@ ocirun_mount_option_name(size_t i)
 }
 
 int
-ocirun_mount_parse_options(char *const *options, struct ocirun_mount_opts *o,
-                           struct berth_err *err)
+ocirun_mount_parse_options(char *const *options, struct ocirun_mount_opts *o, struct berth_err *err)
 {
     size_t dlen = 0;
     memset(o, 0, sizeof(*o));
@@ -207,10 +206,11 @@ locked_flags(int fd)
 /* After the mount itself: re-open the target (now the new mount's root), remount for flags a
  * bind mount ignores, set propagation, and apply recursive attributes. */
 static int
-finish_mount(const struct ocirun_mount *m, const struct ocirun_mount_opts *o, int rootfd,
-             bool bind, struct berth_err *err)
+finish_mount(const struct ocirun_mount *m, const struct ocirun_mount_opts *o, int rootfd, bool bind,
+             struct berth_err *err)
 {
-    cleanup_close int fd = berth_fs_open_in_root(rootfd, m->destination, O_PATH | O_CLOEXEC, 0, err);
+    cleanup_close int fd =
+        berth_fs_open_in_root(rootfd, m->destination, O_PATH | O_CLOEXEC, 0, err);
     if (fd < 0)
         return -1;
     unsigned long change = o->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
@@ -275,8 +275,8 @@ mount_cgroup(const struct ocirun_spec *spec, int rootfd, const struct ocirun_mou
         goto out;
     }
     /* v1 or hybrid: a tmpfs holding one directory per hierarchy. */
-    if (mount_at("tmpfs", fd, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755",
-                 m->destination, err) < 0)
+    if (mount_at("tmpfs", fd, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", m->destination,
+                 err) < 0)
         goto out;
     close(fd);
     fd = berth_fs_open_in_root(rootfd, m->destination, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, err);
@@ -312,8 +312,9 @@ mount_cgroup(const struct ocirun_spec *spec, int rootfd, const struct ocirun_mou
     if (flags & MS_RDONLY) {
         cleanup_close int top =
             berth_fs_open_in_root(rootfd, m->destination, O_PATH | O_CLOEXEC, 0, err);
-        if (top < 0 || mount_at(NULL, top, NULL, MS_REMOUNT | flags | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                                "mode=755", m->destination, err) < 0)
+        if (top < 0 ||
+            mount_at(NULL, top, NULL, MS_REMOUNT | flags | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                     "mode=755", m->destination, err) < 0)
             goto out;
     }
     rc = 0;
@@ -335,7 +336,7 @@ ocirun_mount_one(const struct ocirun_spec *spec, int rootfd, const struct ocirun
 
     if (o.idmap)
         return berth_err_fail(err, ENOTSUP, "mount `%s`: idmapped mounts are not supported yet",
-                             m->destination);
+                              m->destination);
     if (m->type && strcmp(m->type, "cgroup") == 0 && !bind)
         return mount_cgroup(spec, rootfd, m, &o, err);
 

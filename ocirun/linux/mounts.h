@@ -15,13 +15,13 @@ struct ocirun_mount;
 struct ocirun_spec;
 
 struct ocirun_mount_opts {
-    unsigned long flags;      /* MS_* set */
-    unsigned long clear;      /* MS_* explicitly cleared (rw, suid ...) */
+    unsigned long flags;          /* MS_* set */
+    unsigned long clear;          /* MS_* explicitly cleared (rw, suid ...) */
     unsigned long propagation[4]; /* MS_SHARED/MS_SLAVE/... | MS_REC, applied in order */
     int n_propagation;
     uint64_t attr_set, attr_clr; /* recursive MOUNT_ATTR_* (rro, rnosuid ...) */
-    bool idmap;               /* idmap / ridmap */
-    char *data;               /* everything else, comma-joined, for the filesystem */
+    bool idmap;                  /* idmap / ridmap */
+    char *data;                  /* everything else, comma-joined, for the filesystem */
 };
 
 /* Parse options into o (o->data is heap). Unknown words go to data, as runc does; only the

@@ -93,19 +93,17 @@ ocirun_ns_prepare_parent(const struct ocirun_spec *spec, const int fds[OCIRUN_NS
     if (fds[OCIRUN_NS_PID] >= 0 && setns(fds[OCIRUN_NS_PID], CLONE_NEWPID) < 0)
         return berth_err_set(err, errno, "join pid namespace `%s`", spec->ns[OCIRUN_NS_PID].path);
     if (fds[OCIRUN_NS_TIME] >= 0 && setns(fds[OCIRUN_NS_TIME], CLONE_NEWTIME) < 0)
-        return berth_err_set(err, errno, "join time namespace `%s`",
-                             spec->ns[OCIRUN_NS_TIME].path);
+        return berth_err_set(err, errno, "join time namespace `%s`", spec->ns[OCIRUN_NS_TIME].path);
     if (spec->ns[OCIRUN_NS_TIME].wanted && !spec->ns[OCIRUN_NS_TIME].path) {
         if (unshare(CLONE_NEWTIME) < 0)
             return berth_err_set(err, errno, "create time namespace");
         /* Offsets can only be written before any process lives in the namespace. */
         if (spec->has_time_offsets) {
             char buf[128];
-            int n = snprintf(buf, sizeof(buf), "monotonic %lld %lld\nboottime %lld %lld\n",
-                             (long long)spec->time_offsets[0][0],
-                             (long long)spec->time_offsets[0][1],
-                             (long long)spec->time_offsets[1][0],
-                             (long long)spec->time_offsets[1][1]);
+            int n =
+                snprintf(buf, sizeof(buf), "monotonic %lld %lld\nboottime %lld %lld\n",
+                         (long long)spec->time_offsets[0][0], (long long)spec->time_offsets[0][1],
+                         (long long)spec->time_offsets[1][0], (long long)spec->time_offsets[1][1]);
             cleanup_close int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
             if (fd < 0 || write(fd, buf, n) != n)
                 return berth_err_set(err, errno, "write time namespace offsets");
@@ -159,8 +157,8 @@ ocirun_ns_write_maps(const struct ocirun_spec *spec, pid_t pid, struct berth_err
 int
 ocirun_ns_join(const int fds[OCIRUN_NS_COUNT], struct berth_err *err)
 {
-    static const enum ocirun_ns order[] = {OCIRUN_NS_USER, OCIRUN_NS_NET, OCIRUN_NS_IPC,
-                                           OCIRUN_NS_UTS, OCIRUN_NS_CGROUP, OCIRUN_NS_MNT};
+    static const enum ocirun_ns order[] = {OCIRUN_NS_USER, OCIRUN_NS_NET,    OCIRUN_NS_IPC,
+                                           OCIRUN_NS_UTS,  OCIRUN_NS_CGROUP, OCIRUN_NS_MNT};
     for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
         int fd = fds[order[i]];
         if (fd >= 0 && setns(fd, ocirun_ns_flag(order[i])) < 0)

@@ -17,10 +17,10 @@ struct json_object;
 
 struct ocirun_device_rule {
     bool allow;
-    char type;       /* 'a', 'c', 'b' */
-    int64_t major;   /* -1: any */
-    int64_t minor;   /* -1: any */
-    char access[4];  /* subset of "rwm" */
+    char type;      /* 'a', 'c', 'b' */
+    int64_t major;  /* -1: any */
+    int64_t minor;  /* -1: any */
+    char access[4]; /* subset of "rwm" */
 };
 
 struct ocirun_throttle {

@@ -48,7 +48,8 @@ ocirun_rootfs_prepare(const struct ocirun_spec *spec, struct berth_err *err)
     if (prop & MS_SHARED)
         prop = MS_SLAVE | MS_REC;
     if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
-        return berth_err_set(err, errno, "make / %s", spec->rootfs_propagation ? spec->rootfs_propagation : "rslave");
+        return berth_err_set(err, errno, "make / %s",
+                             spec->rootfs_propagation ? spec->rootfs_propagation : "rslave");
     if (mount(spec->root_path, spec->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
         return berth_err_set(err, errno, "bind rootfs `%s`", spec->root_path);
     cleanup_close int rootfd = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);

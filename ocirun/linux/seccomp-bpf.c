@@ -75,8 +75,7 @@ read_cache(const char *path, const char *key, struct ocirun_seccomp_bpf *out)
 }
 
 static void
-write_cache(const char *dir, const char *path, const char *key,
-            const struct ocirun_seccomp_bpf *b)
+write_cache(const char *dir, const char *path, const char *key, const struct ocirun_seccomp_bpf *b)
 {
     struct berth_err e = BERTH_ERR_INIT;
     size_t klen = strlen(key) + 1, plen = b->len * sizeof(struct sock_filter);
@@ -91,8 +90,7 @@ write_cache(const char *dir, const char *path, const char *key,
 }
 
 /* libseccomp 2.5 exports only to an fd: a memfd holds the program while we read it back. */
-static int
-export(scmp_filter_ctx ctx, struct ocirun_seccomp_bpf *out, struct berth_err *err)
+static int export(scmp_filter_ctx ctx, struct ocirun_seccomp_bpf *out, struct berth_err *err)
 {
     cleanup_close int fd = memfd_create("seccomp-bpf", MFD_CLOEXEC);
     if (fd < 0)
@@ -116,8 +114,7 @@ export(scmp_filter_ctx ctx, struct ocirun_seccomp_bpf *out, struct berth_err *er
 
 int
 ocirun_seccomp_compile(const struct ocirun_seccomp *s, const char *profile_json,
-                       const char *cache_dir, struct ocirun_seccomp_bpf *out,
-                       struct berth_err *err)
+                       const char *cache_dir, struct ocirun_seccomp_bpf *out, struct berth_err *err)
 {
     memset(out, 0, sizeof(*out));
     out->flags = ocirun_seccomp_kernel_flags(s);

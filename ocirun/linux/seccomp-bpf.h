@@ -4,8 +4,9 @@
  * and cached: turning a docker-sized profile into a filter with libseccomp costs tens of
  * milliseconds of CPU, and the same profile is used container after container. The cache is a
  * file per profile under <state root>/.seccomp/, keyed by the profile text, the libseccomp
- * version and the machine (the whole key is stored and compared), and written atomically. The init then installs the
- * ready program with the seccomp() syscall, after cloning, with no libseccomp work left.
+ * version and the machine (the whole key is stored and compared), and written atomically. The init
+ * then installs the ready program with the seccomp() syscall, after cloning, with no libseccomp
+ * work left.
  */
 #ifndef BERTH_OCIRUN_LINUX_SECCOMP_BPF_H
 #define BERTH_OCIRUN_LINUX_SECCOMP_BPF_H

@@ -503,9 +503,7 @@ ocirun_seccomp_kernel_flags(const struct ocirun_seccomp *s)
 {
     /* Indexed like flag_table. */
     static const unsigned int kernel_flag[] = {
-        SECCOMP_FILTER_FLAG_TSYNC,
-        SECCOMP_FILTER_FLAG_LOG,
-        SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+        SECCOMP_FILTER_FLAG_TSYNC, SECCOMP_FILTER_FLAG_LOG, SECCOMP_FILTER_FLAG_SPEC_ALLOW,
         1UL << 5, /* SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV */
     };
     unsigned int f = 0;

@@ -66,8 +66,8 @@ ocirun_sync_send_fd(int fd, enum ocirun_sync_type type, int passed_fd)
     struct sync_msg m = {.type = type};
     char cbuf[CMSG_SPACE(sizeof(int))];
     struct iovec iov = {.iov_base = &m, .iov_len = 9};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                         .msg_controllen = sizeof(cbuf)};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
     memset(cbuf, 0, sizeof(cbuf));
     m.text[0] = '\0';
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
@@ -88,8 +88,8 @@ recv_msg(int fd, char **text, int *code, int *passed, struct berth_err *err)
     struct sync_msg m;
     char cbuf[CMSG_SPACE(sizeof(int))];
     struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                         .msg_controllen = sizeof(cbuf)};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
     ssize_t n;
     if (passed)
         *passed = -1;

@@ -26,7 +26,7 @@ enum ocirun_sync_type {
     OCIRUN_SYNC_GO = 1,
     OCIRUN_SYNC_READY,
     OCIRUN_SYNC_ERROR,
-    OCIRUN_SYNC_HOOKS, /* child: namespaces and mounts exist, run prestart/createRuntime */
+    OCIRUN_SYNC_HOOKS,      /* child: namespaces and mounts exist, run prestart/createRuntime */
     OCIRUN_SYNC_SECCOMP_FD, /* child: its seccomp notify fd, for the parent to hand to the
                                listener (which the child, pivoted, can no longer reach) */
 };

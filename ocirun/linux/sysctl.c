@@ -28,8 +28,7 @@ static const struct {
 };
 
 int
-ocirun_sysctl_check(const struct ocirun_spec *spec, struct json_object *obj,
-                    struct berth_err *err)
+ocirun_sysctl_check(const struct ocirun_spec *spec, struct json_object *obj, struct berth_err *err)
 {
     if (!obj)
         return 0;
@@ -50,8 +49,8 @@ ocirun_sysctl_check(const struct ocirun_spec *spec, struct json_object *obj,
                 break;
         }
         if (i == ARRAY_SIZE(allowed))
-            return berth_err_fail(err, EINVAL, "sysctl `%s` is not namespaced: it would change the host",
-                                  key);
+            return berth_err_fail(err, EINVAL,
+                                  "sysctl `%s` is not namespaced: it would change the host", key);
         const struct ocirun_namespace *ns = &spec->ns[allowed[i].ns];
         if (!ns->wanted || ns->path)
             return berth_err_fail(err, EINVAL, "sysctl `%s` needs a new %s namespace", key,

@@ -56,7 +56,8 @@ test_berth_sha256_update_pieces_equal_one_shot(void **state)
     size_t off = 0, step = 0;
     while (off < size) {
         size_t n = step % 7 == 3 ? 0 : (step * 7919) % 65537 + 1;
-        if (n > size - off) n = size - off;
+        if (n > size - off)
+            n = size - off;
         berth_sha256_update(h, data + off, n);
         off += n;
         step++;

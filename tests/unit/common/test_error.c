@@ -170,7 +170,8 @@ test_berth_err_warn_logs_and_clears(void **state)
 
     cleanup_free char *buf = NULL;
     assert_int_equal(berth_fs_read_file(path, &buf, NULL, &err), 0);
-    assert_non_null(strstr(buf, "level=warning tag=errtest msg=\"kill `42`: Operation not permitted\"\n"));
+    assert_non_null(
+        strstr(buf, "level=warning tag=errtest msg=\"kill `42`: Operation not permitted\"\n"));
     assert_null(strchr(strchr(buf, '\n') + 1, '\n')); /* exactly one line */
     assert_int_equal(berth_fs_rm_rf(dir, &err), 0);
 }

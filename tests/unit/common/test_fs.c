@@ -83,7 +83,8 @@ get_file(struct fixture *f, const char *rel)
     cleanup_free char *p = path_in(f, rel);
     char *buf = NULL;
 
-    if (berth_fs_read_file(p, &buf, NULL, &err) < 0) fail_msg("%s", err.msg);
+    if (berth_fs_read_file(p, &buf, NULL, &err) < 0)
+        fail_msg("%s", err.msg);
     return buf;
 }
 
@@ -101,7 +102,8 @@ setup(void **state)
     struct fixture *f = xzalloc(sizeof(*f));
 
     strcpy(f->dir, "/tmp/berth-test-fs-XXXXXX");
-    if (mkdtemp(f->dir) == NULL) return -1;
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
     f->root = path_in(f, "root");
     put_dir(f, "outside");
     put_file(f, "outside/secret", "outside");
@@ -122,7 +124,8 @@ teardown(void **state)
     close(f->rootfd);
     int r = berth_fs_rm_rf(f->dir, &err);
     berth_err_clear(&err);
-    if (r == 0 && berth_fs_exists(f->dir)) r = -1;
+    if (r == 0 && berth_fs_exists(f->dir))
+        r = -1;
     free(f->root);
     free(f);
     return r;
@@ -482,7 +485,8 @@ assert_reads(struct fixture *f, const char *rel, const char *want)
     for (size_t i = 0; i < ARRAY_SIZE(openers); i++) {
         int code = 0;
         cleanup_free char *got = read_in_root(f, openers[i].fn, rel, O_RDONLY, &code);
-        if (got == NULL) fail_msg("%s: open `%s`: %s", openers[i].name, rel, strerror(code));
+        if (got == NULL)
+            fail_msg("%s: open `%s`: %s", openers[i].name, rel, strerror(code));
         if (strcmp(got, want) != 0)
             fail_msg("%s: `%s` read `%s`, want `%s`", openers[i].name, rel, got, want);
     }
@@ -654,7 +658,8 @@ test_berth_fs_open_in_root_root_itself(void **state)
             struct berth_err err = BERTH_ERR_INIT;
             cleanup_close int fd =
                 openers[i].fn(f->rootfd, rels[j], O_RDONLY | O_DIRECTORY, 0, &err);
-            if (fd < 0) fail_msg("%s: `%s`: %s", openers[i].name, rels[j], err.msg);
+            if (fd < 0)
+                fail_msg("%s: `%s`: %s", openers[i].name, rels[j], err.msg);
             assert_int_equal(fstat(fd, &b), 0);
             assert_true(a.st_ino == b.st_ino && a.st_dev == b.st_dev);
             assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
@@ -720,7 +725,8 @@ deny_openat2(void)
     };
     struct sock_fprog prog = {.len = ARRAY_SIZE(filter), .filter = filter};
 
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return -1;
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return -1;
     return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
 }
 
@@ -733,27 +739,33 @@ check_without_openat2(struct fixture *f)
     struct open_how how = {.flags = O_RDONLY};
     char buf[16] = "";
 
-    if (deny_openat2() < 0) return 10;
-    if (syscall(SYS_openat2, f->rootfd, ".", &how, sizeof(how)) >= 0 || errno != ENOSYS) return 11;
+    if (deny_openat2() < 0)
+        return 10;
+    if (syscall(SYS_openat2, f->rootfd, ".", &how, sizeof(how)) >= 0 || errno != ENOSYS)
+        return 11;
 
     int fd = berth_fs_open_in_root(f->rootfd, "abs/../../abs/secret", O_RDONLY, 0, &err);
-    if (fd < 0 || read(fd, buf, sizeof(buf) - 1) != 6 || strcmp(buf, "inside") != 0) return 12;
+    if (fd < 0 || read(fd, buf, sizeof(buf) - 1) != 6 || strcmp(buf, "inside") != 0)
+        return 12;
     close(fd);
     if (berth_fs_open_in_root(f->rootfd, "loop", O_RDONLY, 0, &err) != -1 || err.code != ELOOP)
         return 13;
     berth_err_clear(&err);
 
     fd = berth_fs_mkdir_in_root(f->rootfd, "abs/made/here", false, &err);
-    if (fd < 0) return 14;
+    if (fd < 0)
+        return 14;
     close(fd);
     fd = berth_fs_mkdir_in_root(f->rootfd, "abs/made/file", true, &err);
-    if (fd < 0) return 15;
+    if (fd < 0)
+        return 15;
     close(fd);
 
     cleanup_free char *real = realpath(f->root, NULL);
     cleanup_free char *want = xasprintf("%s/outside/made/here", real);
     cleanup_free char *got = berth_fs_join_in_root(f->root, "/abs/made/here", &err);
-    if (got == NULL || strcmp(got, want) != 0) return 16;
+    if (got == NULL || strcmp(got, want) != 0)
+        return 16;
     return 0;
 }
 
@@ -767,10 +779,12 @@ test_berth_fs_open_in_root_without_openat2(void **state)
     put_link(f, "root/loop", "loop");
     pid_t pid = fork();
     assert_true(pid >= 0);
-    if (pid == 0) _exit(check_without_openat2(f));
+    if (pid == 0)
+        _exit(check_without_openat2(f));
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
-    if (WEXITSTATUS(status) == 10) skip(); /* no seccomp here */
+    if (WEXITSTATUS(status) == 10)
+        skip(); /* no seccomp here */
     assert_int_equal(WEXITSTATUS(status), 0);
     assert_true(exists_in(f, "root/outside/made/here"));
     assert_true(exists_in(f, "root/outside/made/file"));

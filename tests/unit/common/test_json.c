@@ -28,7 +28,8 @@ parse_ok(const char *s)
     struct berth_err err = BERTH_ERR_INIT;
     struct json_object *o = berth_json_parse(s, strlen(s), &err);
 
-    if (o == NULL) fail_msg("parse `%s`: %s", s, err.msg);
+    if (o == NULL)
+        fail_msg("parse `%s`: %s", s, err.msg);
     return o;
 }
 
@@ -41,7 +42,8 @@ assert_parse_error(const char *s, const char *want)
 
     assert_null(o);
     assert_non_null(err.msg);
-    if (strcmp(err.msg, want) != 0) fail_msg("parse `%s`: got `%s`, want `%s`", s, err.msg, want);
+    if (strcmp(err.msg, want) != 0)
+        fail_msg("parse `%s`: got `%s`, want `%s`", s, err.msg, want);
     assert_int_equal(err.code, 0);
     berth_err_clear(&err);
 }
@@ -135,7 +137,8 @@ setup_tmp(void **state)
     struct tmp *t = xzalloc(sizeof(*t));
 
     strcpy(t->dir, "/tmp/berth-test-json-XXXXXX");
-    if (mkdtemp(t->dir) == NULL) return -1;
+    if (mkdtemp(t->dir) == NULL)
+        return -1;
     *state = t;
     return 0;
 }
@@ -287,7 +290,8 @@ static void
 assert_err(struct berth_err *err, const char *want)
 {
     assert_non_null(err->msg);
-    if (strcmp(err->msg, want) != 0) fail_msg("got `%s`, want `%s`", err->msg, want);
+    if (strcmp(err->msg, want) != 0)
+        fail_msg("got `%s`, want `%s`", err->msg, want);
     assert_int_equal(err->code, 0);
     berth_err_clear(err);
 }

@@ -36,7 +36,8 @@ setup(void **state)
     struct fixture *f = xzalloc(sizeof(*f));
 
     strcpy(f->dir, "/tmp/berth-test-log-XXXXXX");
-    if (mkdtemp(f->dir) == NULL) return -1;
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
     f->path = xasprintf("%s/log", f->dir);
     *state = f;
     return 0;
@@ -87,7 +88,8 @@ assert_matches(const char *s, const char *pattern)
     assert_int_equal(regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB), 0);
     int r = regexec(&re, s, 0, NULL, 0);
     regfree(&re);
-    if (r != 0) fail_msg("`%s` does not match `%s`", s, pattern);
+    if (r != 0)
+        fail_msg("`%s` does not match `%s`", s, pattern);
 }
 
 static void
@@ -106,8 +108,9 @@ test_berth_log_init_text_line_shape(void **state)
     init_log(f, BERTH_LOG_TEXT, BERTH_LOG_INFO);
     berth_info("hello %s=%d", "n", 1);
     cleanup_free char *buf = read_log(f);
-    assert_matches(buf, "^time=\"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z\" "
-                        "level=info tag=tester msg=\"hello n=1\"\n$");
+    assert_matches(buf,
+                   "^time=\"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z\" "
+                   "level=info tag=tester msg=\"hello n=1\"\n$");
 }
 
 static void
@@ -205,7 +208,8 @@ parse_line(const char *line)
     struct berth_err err = BERTH_ERR_INIT;
     struct json_object *o = berth_json_parse(line, strlen(line), &err);
 
-    if (o == NULL) fail_msg("`%s`: %s", line, err.msg);
+    if (o == NULL)
+        fail_msg("`%s`: %s", line, err.msg);
     return o;
 }
 
