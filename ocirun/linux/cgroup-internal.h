@@ -6,6 +6,8 @@
 #define BERTH_OCIRUN_LINUX_CGROUP_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct berth_err;
@@ -37,6 +39,15 @@ extern const struct cgroup_ops ocirun_cgroup_v2_ops;
 /* Write a string to dir/file (no O_CREAT: cgroup files exist or the kernel lacks them). */
 int ocirun_cgroup_write(const char *dir, const char *file, const char *value,
                         struct berth_err *err);
+
+/* Small file helpers shared by the backends (cgroup.c). read: the content, trailing blanks
+ * and newlines removed, -1 with errno when unreadable. write_i64/u64: a number. read_u64:
+ * a number, err naming the file when it is not one. exists: the file is there. */
+int ocirun_cgroup_read(const char *dir, const char *file, char *buf, size_t len);
+int ocirun_cgroup_write_i64(const char *dir, const char *file, int64_t v, struct berth_err *err);
+int ocirun_cgroup_write_u64(const char *dir, const char *file, uint64_t v, struct berth_err *err);
+int ocirun_cgroup_read_u64(const char *dir, const char *file, uint64_t *v, struct berth_err *err);
+bool ocirun_cgroup_exists(const char *dir, const char *file);
 
 /* True when the v1 hierarchy h carries controller name ("memory"); exact word match within
  * h->controllers ("cpu,cpuacct"). */

@@ -20,22 +20,6 @@
 #include "common/log.h"
 #include "ocirun/linux/resources.h"
 
-static int
-read_small(const char *dir, const char *file, char *buf, size_t len)
-{
-    cleanup_free char *p = xasprintf("%s/%s", dir, file);
-    cleanup_close int fd = open(p, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, len - 1);
-    if (n < 0)
-        return -1;
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-        n--;
-    buf[n] = '\0';
-    return 0;
-}
-
 /* A new cpuset cgroup starts with empty cpus and mems, and the kernel refuses tasks until
  * both are set; inherit them from the nearest ancestor that has them, filling the chain. */
 static int
@@ -44,7 +28,7 @@ init_cpuset(const char *dir, struct berth_err *err)
     static const char *files[] = {"cpuset.cpus", "cpuset.mems"};
     for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
         char buf[4096];
-        if (read_small(dir, files[i], buf, sizeof(buf)) < 0)
+        if (ocirun_cgroup_read(dir, files[i], buf, sizeof(buf)) < 0)
             return 0; /* not a cpuset hierarchy after all */
         if (buf[0])
             continue;
@@ -54,7 +38,7 @@ init_cpuset(const char *dir, struct berth_err *err)
             return 0;
         if (init_cpuset(parent, err) < 0)
             return -1;
-        if (read_small(parent, files[i], buf, sizeof(buf)) < 0)
+        if (ocirun_cgroup_read(parent, files[i], buf, sizeof(buf)) < 0)
             return berth_err_set(err, errno, "read `%s/%s`", parent, files[i]);
         if (ocirun_cgroup_write(dir, files[i], buf, err) < 0)
             return -1;
@@ -67,42 +51,6 @@ init_cpuset(const char *dir, struct berth_err *err)
  * "not set" (memory limits, cpu shares/period/quota/realtime, blkio weights) is not written,
  * so that a config generated for runc means the same here. */
 
-static bool
-exists(const char *dir, const char *file)
-{
-    cleanup_free char *p = xasprintf("%s/%s", dir, file);
-    return access(p, F_OK) == 0;
-}
-
-static int
-write_i64(const char *dir, const char *file, int64_t v, struct berth_err *err)
-{
-    char buf[32];
-    snprintf(buf, sizeof(buf), "%lld", (long long)v);
-    return ocirun_cgroup_write(dir, file, buf, err);
-}
-
-static int
-write_u64(const char *dir, const char *file, uint64_t v, struct berth_err *err)
-{
-    char buf[32];
-    snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
-    return ocirun_cgroup_write(dir, file, buf, err);
-}
-
-static int
-read_u64(const char *dir, const char *file, uint64_t *v, struct berth_err *err)
-{
-    char buf[64], *end = NULL;
-    if (read_small(dir, file, buf, sizeof(buf)) < 0)
-        return berth_err_set(err, errno, "read `%s/%s`", dir, file);
-    errno = 0;
-    *v = strtoull(buf, &end, 10);
-    if (errno || end == buf || *end)
-        return berth_err_fail(err, EINVAL, "read `%s/%s`: `%s` is not a number", dir, file, buf);
-    return 0;
-}
-
 /* memory.limit_in_bytes and memory.memsw.limit_in_bytes (memory + swap). The kernel keeps
  * limit <= memsw at every step, so the order depends on the direction, as runc's
  * setMemoryAndSwap: when the new memsw is above the current limit (raising), memsw goes first;
@@ -113,7 +61,7 @@ set_memory_and_swap(const char *dir, const struct ocirun_resources *r, struct be
 {
     int64_t limit = r->has_mem_limit ? r->mem_limit : 0;
     int64_t swap = r->has_mem_swap ? r->mem_swap : 0;
-    bool has_memsw = exists(dir, "memory.memsw.limit_in_bytes");
+    bool has_memsw = ocirun_cgroup_exists(dir, "memory.memsw.limit_in_bytes");
     if (limit == -1 && swap == 0 && has_memsw)
         swap = -1;
     if (swap != 0 && !has_memsw) {
@@ -128,18 +76,18 @@ set_memory_and_swap(const char *dir, const struct ocirun_resources *r, struct be
     }
     if (limit != 0 && swap != 0) {
         uint64_t cur = 0;
-        if (read_u64(dir, "memory.limit_in_bytes", &cur, err) < 0)
+        if (ocirun_cgroup_read_u64(dir, "memory.limit_in_bytes", &cur, err) < 0)
             return -1;
         if (swap == -1 || cur < (uint64_t)swap) {
-            if (write_i64(dir, "memory.memsw.limit_in_bytes", swap, err) < 0 ||
-                write_i64(dir, "memory.limit_in_bytes", limit, err) < 0)
+            if (ocirun_cgroup_write_i64(dir, "memory.memsw.limit_in_bytes", swap, err) < 0 ||
+                ocirun_cgroup_write_i64(dir, "memory.limit_in_bytes", limit, err) < 0)
                 return -1;
             return 0;
         }
     }
-    if (limit != 0 && write_i64(dir, "memory.limit_in_bytes", limit, err) < 0)
+    if (limit != 0 && ocirun_cgroup_write_i64(dir, "memory.limit_in_bytes", limit, err) < 0)
         return -1;
-    if (swap != 0 && write_i64(dir, "memory.memsw.limit_in_bytes", swap, err) < 0)
+    if (swap != 0 && ocirun_cgroup_write_i64(dir, "memory.memsw.limit_in_bytes", swap, err) < 0)
         return -1;
     return 0;
 }
@@ -149,11 +97,11 @@ set_memory_and_swap(const char *dir, const struct ocirun_resources *r, struct be
 static int
 write_if_present(const char *dir, const char *file, int64_t v, struct berth_err *err)
 {
-    if (!exists(dir, file)) {
+    if (!ocirun_cgroup_exists(dir, file)) {
         berth_debug("cgroup: no `%s` in `%s`: %lld not set", file, dir, (long long)v);
         return 0;
     }
-    return write_i64(dir, file, v, err);
+    return ocirun_cgroup_write_i64(dir, file, v, err);
 }
 
 static int
@@ -162,7 +110,7 @@ apply_memory(const char *dir, const struct ocirun_resources *r, struct berth_err
     if (set_memory_and_swap(dir, r, err) < 0)
         return -1;
     if (r->has_mem_reservation && r->mem_reservation != 0 &&
-        write_i64(dir, "memory.soft_limit_in_bytes", r->mem_reservation, err) < 0)
+        ocirun_cgroup_write_i64(dir, "memory.soft_limit_in_bytes", r->mem_reservation, err) < 0)
         return -1;
     if (r->has_mem_kernel && r->mem_kernel != 0 &&
         write_if_present(dir, "memory.kmem.limit_in_bytes", r->mem_kernel, err) < 0)
@@ -170,7 +118,8 @@ apply_memory(const char *dir, const struct ocirun_resources *r, struct berth_err
     if (r->has_mem_kernel_tcp && r->mem_kernel_tcp != 0 &&
         write_if_present(dir, "memory.kmem.tcp.limit_in_bytes", r->mem_kernel_tcp, err) < 0)
         return -1;
-    if (r->has_mem_swappiness && write_u64(dir, "memory.swappiness", r->mem_swappiness, err) < 0)
+    if (r->has_mem_swappiness &&
+        ocirun_cgroup_write_u64(dir, "memory.swappiness", r->mem_swappiness, err) < 0)
         return -1;
     if (r->has_disable_oom_killer &&
         ocirun_cgroup_write(dir, "memory.oom_control", r->disable_oom_killer ? "1" : "0", err) < 0)
@@ -190,7 +139,7 @@ write_or_defer(const char *dir, const char *file, uint64_t v, bool other_follows
                struct berth_err *err)
 {
     struct berth_err e = BERTH_ERR_INIT;
-    if (write_u64(dir, file, v, &e) == 0)
+    if (ocirun_cgroup_write_u64(dir, file, v, &e) == 0)
         return 0;
     bool retry = e.code == EINVAL && other_follows;
     if (!retry)
@@ -209,9 +158,9 @@ apply_cpu_rt(const char *dir, const struct ocirun_resources *r, struct berth_err
         (deferred = write_or_defer(dir, "cpu.rt_period_us", period, runtime != 0, err)) < 0)
         return -1;
     if (runtime != 0) {
-        if (write_i64(dir, "cpu.rt_runtime_us", runtime, err) < 0)
+        if (ocirun_cgroup_write_i64(dir, "cpu.rt_runtime_us", runtime, err) < 0)
             return -1;
-        if (deferred && write_u64(dir, "cpu.rt_period_us", period, err) < 0)
+        if (deferred && ocirun_cgroup_write_u64(dir, "cpu.rt_period_us", period, err) < 0)
             return -1;
     }
     return 0;
@@ -223,8 +172,8 @@ apply_cpu(const char *dir, const struct ocirun_resources *r, struct berth_err *e
     if (r->has_cpu_shares && r->cpu_shares != 0) {
         /* The kernel clamps shares to 2-262144 silently; read back to say so. */
         uint64_t got = 0;
-        if (write_u64(dir, "cpu.shares", r->cpu_shares, err) < 0 ||
-            read_u64(dir, "cpu.shares", &got, err) < 0)
+        if (ocirun_cgroup_write_u64(dir, "cpu.shares", r->cpu_shares, err) < 0 ||
+            ocirun_cgroup_read_u64(dir, "cpu.shares", &got, err) < 0)
             return -1;
         if (got != r->cpu_shares)
             return berth_err_fail(err, EINVAL,
@@ -239,21 +188,23 @@ apply_cpu(const char *dir, const struct ocirun_resources *r, struct berth_err *e
              write_or_defer(dir, "cpu.cfs_period_us", r->cpu_period, quota != 0, err)) < 0)
         return -1;
     if (r->has_cpu_burst) {
-        if (!exists(dir, "cpu.cfs_burst_us"))
+        if (!ocirun_cgroup_exists(dir, "cpu.cfs_burst_us"))
             berth_debug("cgroup: no cpu.cfs_burst_us in `%s` (kernel < 5.14): burst not set", dir);
         else if ((burst_deferred =
                       write_or_defer(dir, "cpu.cfs_burst_us", r->cpu_burst, quota != 0, err)) < 0)
             return -1;
     }
     if (quota != 0) {
-        if (write_i64(dir, "cpu.cfs_quota_us", quota, err) < 0)
+        if (ocirun_cgroup_write_i64(dir, "cpu.cfs_quota_us", quota, err) < 0)
             return -1;
-        if (period_deferred && write_u64(dir, "cpu.cfs_period_us", r->cpu_period, err) < 0)
+        if (period_deferred &&
+            ocirun_cgroup_write_u64(dir, "cpu.cfs_period_us", r->cpu_period, err) < 0)
             return -1;
-        if (burst_deferred && write_u64(dir, "cpu.cfs_burst_us", r->cpu_burst, err) < 0)
+        if (burst_deferred &&
+            ocirun_cgroup_write_u64(dir, "cpu.cfs_burst_us", r->cpu_burst, err) < 0)
             return -1;
     }
-    if (r->has_cpu_idle && write_i64(dir, "cpu.idle", r->cpu_idle, err) < 0)
+    if (r->has_cpu_idle && ocirun_cgroup_write_i64(dir, "cpu.idle", r->cpu_idle, err) < 0)
         return -1;
     return apply_cpu_rt(dir, r, err);
 }
@@ -276,7 +227,7 @@ apply_pids(const char *dir, const struct ocirun_resources *r, struct berth_err *
         return 0;
     if (r->pids_limit <= 0)
         return ocirun_cgroup_write(dir, "pids.max", "max", err);
-    return write_i64(dir, "pids.max", r->pids_limit, err);
+    return ocirun_cgroup_write_i64(dir, "pids.max", r->pids_limit, err);
 }
 
 static int
@@ -304,18 +255,18 @@ write_throttles(const char *dir, const char *file, const struct ocirun_throttle 
 static int
 apply_blkio(const char *dir, const struct ocirun_resources *r, struct berth_err *err)
 {
-    bool cfq = exists(dir, "blkio.weight");
+    bool cfq = ocirun_cgroup_exists(dir, "blkio.weight");
     const char *weight = cfq ? "blkio.weight" : "blkio.bfq.weight";
     const char *weight_device = cfq ? "blkio.weight_device" : "blkio.bfq.weight_device";
-    bool has_leaf = exists(dir, "blkio.leaf_weight");
+    bool has_leaf = ocirun_cgroup_exists(dir, "blkio.leaf_weight");
 
     if (r->has_blkio_weight && r->blkio_weight != 0 &&
-        write_u64(dir, weight, r->blkio_weight, err) < 0)
+        ocirun_cgroup_write_u64(dir, weight, r->blkio_weight, err) < 0)
         return -1;
     if (r->has_blkio_leaf_weight && r->blkio_leaf_weight != 0) {
         if (!has_leaf)
             berth_debug("cgroup: no blkio.leaf_weight in `%s` (CFQ only): not set", dir);
-        else if (write_u64(dir, "blkio.leaf_weight", r->blkio_leaf_weight, err) < 0)
+        else if (ocirun_cgroup_write_u64(dir, "blkio.leaf_weight", r->blkio_leaf_weight, err) < 0)
             return -1;
     }
     for (size_t i = 0; i < r->n_weight_devices; i++) {
@@ -352,9 +303,10 @@ apply_hugetlb(const char *dir, const struct ocirun_resources *r, struct berth_er
         const struct ocirun_hugepage_limit *h = &r->hugepage_limits[i];
         cleanup_free char *file = xasprintf("hugetlb.%s.limit_in_bytes", h->page_size);
         cleanup_free char *rsvd = xasprintf("hugetlb.%s.rsvd.limit_in_bytes", h->page_size);
-        if (write_u64(dir, file, h->limit, err) < 0)
+        if (ocirun_cgroup_write_u64(dir, file, h->limit, err) < 0)
             return -1;
-        if (exists(dir, rsvd) && write_u64(dir, rsvd, h->limit, err) < 0)
+        if (ocirun_cgroup_exists(dir, rsvd) &&
+            ocirun_cgroup_write_u64(dir, rsvd, h->limit, err) < 0)
             return -1;
     }
     return 0;
@@ -363,7 +315,8 @@ apply_hugetlb(const char *dir, const struct ocirun_resources *r, struct berth_er
 static int
 apply_net_cls(const char *dir, const struct ocirun_resources *r, struct berth_err *err)
 {
-    if (r->has_net_class_id && write_u64(dir, "net_cls.classid", r->net_class_id, err) < 0)
+    if (r->has_net_class_id &&
+        ocirun_cgroup_write_u64(dir, "net_cls.classid", r->net_class_id, err) < 0)
         return -1;
     return 0;
 }

@@ -35,51 +35,12 @@
 
 /* ---- Files -------------------------------------------------------------------------------- */
 
-static bool
-exists(const char *dir, const char *file)
-{
-    cleanup_free char *p = xasprintf("%s/%s", dir, file);
-    return access(p, F_OK) == 0;
-}
-
-/* Read a small file into buf, trailing blanks and newlines removed. -1 with errno. */
-static int
-read_text(const char *dir, const char *file, char *buf, size_t len)
-{
-    cleanup_free char *p = xasprintf("%s/%s", dir, file);
-    cleanup_close int fd = open(p, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, len - 1);
-    if (n < 0)
-        return -1;
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-        n--;
-    buf[n] = '\0';
-    return 0;
-}
-
-static int
-write_i64(const char *dir, const char *file, int64_t v, struct berth_err *err)
-{
-    char buf[32];
-    snprintf(buf, sizeof(buf), "%lld", (long long)v);
-    return ocirun_cgroup_write(dir, file, buf, err);
-}
-
-static int
-write_u64(const char *dir, const char *file, uint64_t v, struct berth_err *err)
-{
-    char buf[32];
-    snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
-    return ocirun_cgroup_write(dir, file, buf, err);
-}
-
 /* -1 is "max" in every v2 limit file. */
 static int
 write_limit(const char *dir, const char *file, int64_t v, struct berth_err *err)
 {
-    return v == -1 ? ocirun_cgroup_write(dir, file, "max", err) : write_i64(dir, file, v, err);
+    return v == -1 ? ocirun_cgroup_write(dir, file, "max", err)
+                   : ocirun_cgroup_write_i64(dir, file, v, err);
 }
 
 /* Is word one of the space-separated words of list? */
@@ -118,9 +79,9 @@ static int
 enable_controllers(const char *cg, struct berth_err *err)
 {
     char avail[1024], enabled[1024], line[128] = "";
-    if (read_text(cg, "cgroup.controllers", avail, sizeof(avail)) < 0)
+    if (ocirun_cgroup_read(cg, "cgroup.controllers", avail, sizeof(avail)) < 0)
         return berth_err_set(err, errno, "read `%s/cgroup.controllers`", cg);
-    if (read_text(cg, "cgroup.subtree_control", enabled, sizeof(enabled)) < 0)
+    if (ocirun_cgroup_read(cg, "cgroup.subtree_control", enabled, sizeof(enabled)) < 0)
         enabled[0] = '\0';
     for (size_t i = 0; i < ARRAY_SIZE(wanted); i++) {
         if (has_word(avail, wanted[i]) && !has_word(enabled, wanted[i])) {
@@ -264,7 +225,7 @@ static int
 check_memory_usage(const char *dir, int64_t limit, int64_t swap, struct berth_err *err)
 {
     char buf[64], *end = NULL;
-    if (read_text(dir, "memory.current", buf, sizeof(buf)) < 0)
+    if (ocirun_cgroup_read(dir, "memory.current", buf, sizeof(buf)) < 0)
         return 0;
     unsigned long long usage = strtoull(buf, &end, 10);
     if (end == buf || *end)
@@ -342,18 +303,18 @@ apply_cpu(const struct v2_target *t, const struct ocirun_resources *r, struct be
         return berth_err_fail(err, ENOTSUP,
                               "cpu.realtimeRuntime and cpu.realtimePeriod have no cgroup v2 "
                               "equivalent");
-    if (shares && write_u64(t->dir, "cpu.weight", shares_to_weight(shares), err) < 0)
+    if (shares && ocirun_cgroup_write_u64(t->dir, "cpu.weight", shares_to_weight(shares), err) < 0)
         return -1;
-    if (r->has_cpu_idle && write_i64(t->dir, "cpu.idle", r->cpu_idle, err) < 0)
+    if (r->has_cpu_idle && ocirun_cgroup_write_i64(t->dir, "cpu.idle", r->cpu_idle, err) < 0)
         return -1;
     /* A burst above the old quota is refused (EINVAL) until the new quota is in: retried
      * after cpu.max, as runc does. */
     bool burst_again = false;
     if (r->has_cpu_burst) {
         struct berth_err e = BERTH_ERR_INIT;
-        if (!exists(t->dir, "cpu.max.burst")) {
+        if (!ocirun_cgroup_exists(t->dir, "cpu.max.burst")) {
             berth_debug("cgroup: no cpu.max.burst in `%s` (kernel < 5.14): burst not set", t->dir);
-        } else if (write_u64(t->dir, "cpu.max.burst", r->cpu_burst, &e) < 0) {
+        } else if (ocirun_cgroup_write_u64(t->dir, "cpu.max.burst", r->cpu_burst, &e) < 0) {
             burst_again = e.code == EINVAL && (quota || period);
             if (!burst_again)
                 berth_err_set(err, e.code, "%s", e.msg);
@@ -370,7 +331,7 @@ apply_cpu(const struct v2_target *t, const struct ocirun_resources *r, struct be
             snprintf(value, sizeof(value), "%lld", (long long)quota);
         else if (quota < 0)
             snprintf(value, sizeof(value), "max");
-        else if (read_text(t->dir, "cpu.max", cur, sizeof(cur)) == 0 && cur[0])
+        else if (ocirun_cgroup_read(t->dir, "cpu.max", cur, sizeof(cur)) == 0 && cur[0])
             snprintf(value, sizeof(value), "%.*s", (int)strcspn(cur, " "), cur);
         else
             snprintf(value, sizeof(value), "max");
@@ -381,7 +342,7 @@ apply_cpu(const struct v2_target *t, const struct ocirun_resources *r, struct be
         if (ocirun_cgroup_write(t->dir, "cpu.max", value, err) < 0)
             return -1;
     }
-    if (burst_again && write_u64(t->dir, "cpu.max.burst", r->cpu_burst, err) < 0)
+    if (burst_again && ocirun_cgroup_write_u64(t->dir, "cpu.max.burst", r->cpu_burst, err) < 0)
         return -1;
     return 0;
 }
@@ -412,7 +373,7 @@ apply_pids(const struct v2_target *t, const struct ocirun_resources *r, struct b
         return rc;
     if (r->pids_limit <= 0)
         return ocirun_cgroup_write(t->dir, "pids.max", "max", err);
-    return write_i64(t->dir, "pids.max", r->pids_limit, err);
+    return ocirun_cgroup_write_i64(t->dir, "pids.max", r->pids_limit, err);
 }
 
 /* One io.max line for device major:minor with every throttle the rules give it. */
@@ -483,10 +444,11 @@ apply_io(const struct v2_target *t, const struct ocirun_resources *r, struct ber
     int rc = need(t, "io", err);
     if (rc <= 0)
         return rc;
-    bool bfq = exists(t->dir, "io.bfq.weight");
+    bool bfq = ocirun_cgroup_exists(t->dir, "io.bfq.weight");
     const char *file = bfq ? "io.bfq.weight" : "io.weight";
-    if (weight && write_u64(t->dir, file,
-                            bfq ? r->blkio_weight : blkio_to_io_weight(r->blkio_weight), err) < 0)
+    if (weight &&
+        ocirun_cgroup_write_u64(
+            t->dir, file, bfq ? r->blkio_weight : blkio_to_io_weight(r->blkio_weight), err) < 0)
         return -1;
     for (size_t i = 0; i < r->n_weight_devices; i++) {
         const struct ocirun_weight_device *w = &r->weight_devices[i];
@@ -516,9 +478,10 @@ apply_hugetlb(const struct v2_target *t, const struct ocirun_resources *r, struc
         const struct ocirun_hugepage_limit *h = &r->hugepage_limits[i];
         cleanup_free char *max = xasprintf("hugetlb.%s.max", h->page_size);
         cleanup_free char *rsvd = xasprintf("hugetlb.%s.rsvd.max", h->page_size);
-        if (write_u64(t->dir, max, h->limit, err) < 0)
+        if (ocirun_cgroup_write_u64(t->dir, max, h->limit, err) < 0)
             return -1;
-        if (exists(t->dir, rsvd) && write_u64(t->dir, rsvd, h->limit, err) < 0)
+        if (ocirun_cgroup_exists(t->dir, rsvd) &&
+            ocirun_cgroup_write_u64(t->dir, rsvd, h->limit, err) < 0)
             return -1;
     }
     return 0;
@@ -603,7 +566,7 @@ v2_apply(const struct cgroup_hierarchy *h, const char *dir, const struct ocirun_
     struct v2_target t = {.dir = dir, .hybrid = is_hybrid(dir)};
     if (r->has_net_class_id || r->n_net_priorities)
         ignored("network (net_cls, net_prio)");
-    if (read_text(dir, "cgroup.controllers", t.avail, sizeof(t.avail)) < 0)
+    if (ocirun_cgroup_read(dir, "cgroup.controllers", t.avail, sizeof(t.avail)) < 0)
         return berth_err_set(err, errno, "read `%s/cgroup.controllers`", dir);
     for (size_t i = 0; i < ARRAY_SIZE(table); i++)
         if (table[i].apply(&t, r, err) < 0)

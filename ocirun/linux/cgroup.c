@@ -41,6 +41,58 @@ ocirun_cgroup_write(const char *dir, const char *file, const char *value, struct
 }
 
 int
+ocirun_cgroup_read(const char *dir, const char *file, char *buf, size_t len)
+{
+    cleanup_free char *path = xasprintf("%s/%s", dir, file);
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, len - 1);
+    if (n < 0)
+        return -1;
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+        n--;
+    buf[n] = '\0';
+    return 0;
+}
+
+int
+ocirun_cgroup_write_i64(const char *dir, const char *file, int64_t v, struct berth_err *err)
+{
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%lld", (long long)v);
+    return ocirun_cgroup_write(dir, file, buf, err);
+}
+
+int
+ocirun_cgroup_write_u64(const char *dir, const char *file, uint64_t v, struct berth_err *err)
+{
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+    return ocirun_cgroup_write(dir, file, buf, err);
+}
+
+int
+ocirun_cgroup_read_u64(const char *dir, const char *file, uint64_t *v, struct berth_err *err)
+{
+    char buf[64], *end = NULL;
+    if (ocirun_cgroup_read(dir, file, buf, sizeof(buf)) < 0)
+        return berth_err_set(err, errno, "read `%s/%s`", dir, file);
+    errno = 0;
+    *v = strtoull(buf, &end, 10);
+    if (errno || end == buf || *end)
+        return berth_err_fail(err, EINVAL, "read `%s/%s`: `%s` is not a number", dir, file, buf);
+    return 0;
+}
+
+bool
+ocirun_cgroup_exists(const char *dir, const char *file)
+{
+    cleanup_free char *path = xasprintf("%s/%s", dir, file);
+    return access(path, F_OK) == 0;
+}
+
+int
 ocirun_cgroup_mode(struct berth_err *err)
 {
     struct statfs fs;
@@ -402,23 +454,6 @@ ocirun_cgroup_apply(char *const *paths, const struct ocirun_resources *r, struct
     return rc;
 }
 
-/* Read a short cgroup file into buf, trimmed. */
-static int
-read_trim(const char *dir, const char *file, char *buf, size_t len)
-{
-    cleanup_free char *path = xasprintf("%s/%s", dir, file);
-    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t k = read(fd, buf, len - 1);
-    if (k < 0)
-        return -1;
-    while (k > 0 && (buf[k - 1] == '\n' || buf[k - 1] == ' '))
-        k--;
-    buf[k] = '\0';
-    return 0;
-}
-
 int
 ocirun_cgroup_freeze(char *const *paths, bool frozen, struct berth_err *err)
 {
@@ -427,12 +462,12 @@ ocirun_cgroup_freeze(char *const *paths, bool frozen, struct berth_err *err)
     const char *dir = NULL, *file = NULL, *want = NULL;
     char buf[64];
     for (char *const *p = paths; p && *p && !dir; p++) {
-        if (read_trim(*p, "freezer.state", buf, sizeof(buf)) == 0) {
+        if (ocirun_cgroup_read(*p, "freezer.state", buf, sizeof(buf)) == 0) {
             dir = *p, file = "freezer.state", want = frozen ? "FROZEN" : "THAWED";
         }
     }
     for (char *const *p = paths; p && *p && !dir; p++) {
-        if (read_trim(*p, "cgroup.freeze", buf, sizeof(buf)) == 0) {
+        if (ocirun_cgroup_read(*p, "cgroup.freeze", buf, sizeof(buf)) == 0) {
             dir = *p, file = "cgroup.freeze", want = frozen ? "1" : "0";
         }
     }
@@ -443,7 +478,7 @@ ocirun_cgroup_freeze(char *const *paths, bool frozen, struct berth_err *err)
     /* v1 passes through FREEZING until every task stopped; v2 reports in cgroup.events. */
     for (int i = 0; i < 1000; i++) {
         if (strcmp(file, "freezer.state") == 0) {
-            if (read_trim(dir, file, buf, sizeof(buf)) == 0 && strcmp(buf, want) == 0)
+            if (ocirun_cgroup_read(dir, file, buf, sizeof(buf)) == 0 && strcmp(buf, want) == 0)
                 return 0;
             if (frozen && i % 10 == 9)
                 ocirun_cgroup_write(dir, file, want, NULL); /* nudge a stuck FREEZING */
