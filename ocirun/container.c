@@ -444,11 +444,20 @@ wait_gone(const struct ocirun_state *st, int timeout_ms)
 static int
 signal_container(const struct ocirun_state *st, int sig, bool all, struct berth_err *err)
 {
+    bool frozen = sig == SIGKILL && ocirun_state_status(st) == OCIRUN_PAUSED;
+    int rc;
     if (all && st->cgroups && st->cgroups[0])
-        return ocirun_cgroup_kill_all(st->cgroups, sig, err);
-    if (kill(st->pid, sig) < 0)
-        return berth_err_set(err, errno, "kill pid %d", (int)st->pid);
-    return 0;
+        rc = ocirun_cgroup_kill_all(st->cgroups, sig, err);
+    else if ((rc = kill(st->pid, sig)) < 0)
+        berth_err_set(err, errno, "kill pid %d", (int)st->pid);
+    /* A frozen task acts on SIGKILL only once thawed, so a paused container would never die:
+     * thaw it after the signal is queued, as runc does. */
+    if (frozen) {
+        struct berth_err e = BERTH_ERR_INIT;
+        if (ocirun_cgroup_freeze(st->cgroups, false, &e) < 0)
+            berth_err_warn(&e);
+    }
+    return rc;
 }
 
 int

@@ -366,11 +366,24 @@ task_gone_or_stopped() {
 }
 
 @test "containerd: a paused task can be killed and deleted" {
+	# ctr sends SIGKILL to the frozen task as is (dockerd unpauses first): the shim runs
+	# `kill ID 9` on a paused container, and the runtime must thaw it after signalling, as
+	# runc does, or the process never gets to die.
 	start_detached "$ID" sleep 1000
+	local pid
+	pid=$(task_pid "$ID")
 	run ctr_ns task pause "$ID"
 	assert_status 0
 	retry 20 0.1 task_status_is "$ID" PAUSED
-	kill_and_delete "$ID"
+	run ctr_ns task kill -s SIGKILL "$ID"
+	assert_status 0
+	retry 100 0.1 task_status_is "$ID" STOPPED ||
+		fail "task $(task_status "$ID") 10 s after SIGKILL to the paused task; runtime state: $(runtime_state "$ID" | jq -c '{status, pid}'), process $pid $(awk '/^State:/ {print $2, $3, $4}' "/proc/$pid/status" 2>/dev/null)"
+	pid_gone "$pid"
+	run ctr_ns task delete "$ID"
+	assert_status 0
+	run ctr_ns container delete "$ID"
+	assert_status 0
 	assert_ctd_clean "$ID"
 }
 
