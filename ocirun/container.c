@@ -31,6 +31,7 @@
 #include "ocirun/foreground.h"
 #include "ocirun/hooks.h"
 #include "ocirun/linux/cgroup.h"
+#include "ocirun/linux/idmap.h"
 #include "ocirun/linux/init.h"
 #include "ocirun/linux/namespaces.h"
 #include "ocirun/linux/seccomp-bpf.h"
@@ -105,6 +106,25 @@ hook_state(struct ocirun_state *st, enum ocirun_status status)
 {
     cleanup_json struct json_object *o = ocirun_state_to_json(st, status);
     return xstrdup(json_object_to_json_string_ext(o, OCIRUN_JSON_PLAIN));
+}
+
+/* Idmapped mounts are built here, where CAP_SYS_ADMIN of the initial user namespace is ours,
+ * once the init (and so its user namespace) exists; each goes to it before GO. */
+static int
+send_idmapped_trees(const struct ocirun_spec *spec, pid_t pid, int sync_fd,
+                    struct berth_err *err)
+{
+    bool recursive;
+    for (size_t i = 0; i < spec->n_mounts; i++) {
+        if (!ocirun_idmap_wanted(&spec->mounts[i], &recursive))
+            continue;
+        cleanup_close int tree = ocirun_idmap_prepare(spec, &spec->mounts[i], pid, err);
+        if (tree < 0)
+            return -1;
+        if (ocirun_sync_send_fd(sync_fd, OCIRUN_SYNC_MOUNT_FD, tree) < 0)
+            return berth_err_set(err, errno, "send idmapped mount to container init");
+    }
+    return 0;
 }
 
 /* The init has its namespaces and mounts: run prestart and createRuntime here, in the
@@ -304,6 +324,8 @@ create(struct ocirun_global *g, const struct ocirun_create_opts *o, int own_cons
         /* The child waits for GO; closing our end makes it exit at once. */
         return -1;
     }
+    if (send_idmapped_trees(spec, c->pid, sync_parent, err) < 0)
+        return -1;
     if (ocirun_sync_send(sync_parent, OCIRUN_SYNC_GO, 0, NULL) < 0)
         return berth_err_set(err, errno, "signal container init");
     int passed = -1;

@@ -190,8 +190,7 @@ ocirun_spec_features(void)
         json_object_array_add(hooks, json_object_new_string(ocirun_hook_kind_name(k)));
     json_object_object_add(f, "hooks", hooks);
     for (size_t i = 0; (name = ocirun_mount_option_name(i)); i++)
-        if (strcmp(name, "idmap") != 0 && strcmp(name, "ridmap") != 0)
-            json_object_array_add(opts, json_object_new_string(name));
+        json_object_array_add(opts, json_object_new_string(name));
     json_object_object_add(f, "mountOptions", opts);
     for (int i = 0; i < OCIRUN_NS_COUNT; i++)
         json_object_array_add(ns, json_object_new_string(ocirun_ns_name(i)));

@@ -21,6 +21,7 @@
 #include "common/error.h"
 #include "ocirun/foreground.h"
 #include "ocirun/hooks.h"
+#include "ocirun/linux/idmap.h"
 #include "ocirun/linux/namespaces.h"
 #include "ocirun/linux/process.h"
 #include "ocirun/linux/rootfs.h"
@@ -81,7 +82,20 @@ setup(struct ocirun_init *in, char **exe, struct berth_err *err)
 {
     const struct ocirun_spec *spec = in->spec;
 
-    if (ocirun_sync_recv(in->sync_fd, NULL, err) != OCIRUN_SYNC_GO)
+    /* Before GO, the parent may send an idmapped tree per idmap mount (linux/idmap.h). */
+    size_t n_idmap = 0;
+    bool recursive;
+    for (size_t i = 0; i < spec->n_mounts; i++)
+        n_idmap += ocirun_idmap_wanted(&spec->mounts[i], &recursive);
+    in->idmap_fds = n_idmap ? xzalloc(n_idmap * sizeof(int)) : NULL;
+    int type, passed;
+    size_t k = 0;
+    while ((type = ocirun_sync_recv_fd(in->sync_fd, &passed, err)) == OCIRUN_SYNC_MOUNT_FD) {
+        if (k == n_idmap || passed < 0)
+            return berth_err_fail(err, EPROTO, "unexpected idmapped mount from parent");
+        in->idmap_fds[k++] = passed;
+    }
+    if (type != OCIRUN_SYNC_GO)
         return err->msg ? -1 : berth_err_fail(err, EPROTO, "unexpected message from parent");
     /* The host's /proc/self/fd, kept to reopen exec.fifo after pivot_root whether or not the
      * container mounts a /proc of its own. Closed at exec. */
@@ -108,7 +122,7 @@ setup(struct ocirun_init *in, char **exe, struct berth_err *err)
         return -1;
     if (!spec->ns[OCIRUN_NS_MNT].wanted)
         return berth_err_fail(err, EINVAL, "a mount namespace is required");
-    if (ocirun_rootfs_prepare(spec, err) < 0)
+    if (ocirun_rootfs_prepare(spec, in->idmap_fds, err) < 0)
         return berth_err_wrap(err, "rootfs");
     /* The parent runs prestart and createRuntime now, and sends back the state for ours. */
     if (ocirun_sync_send(in->sync_fd, OCIRUN_SYNC_HOOKS, 0, NULL) < 0)

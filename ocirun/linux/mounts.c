@@ -25,6 +25,7 @@
 #include "common/fs.h"
 #include "common/log.h"
 #include "ocirun/linux/cgroup.h"
+#include "ocirun/linux/idmap.h"
 #include "ocirun/spec.h"
 
 enum opt_kind { OPT_FLAG, OPT_CLEAR, OPT_PROP, OPT_ATTR_SET, OPT_ATTR_CLR, OPT_IDMAP };
@@ -325,6 +326,7 @@ out:
 
 int
 ocirun_mount_one(const struct ocirun_spec *spec, int rootfd, const struct ocirun_mount *m,
+                 int idmap_fd,
                  struct berth_err *err)
 {
     struct ocirun_mount_opts o;
@@ -334,9 +336,20 @@ ocirun_mount_one(const struct ocirun_spec *spec, int rootfd, const struct ocirun
     bool bind = is_bind(m, &o);
     int rc;
 
-    if (o.idmap)
-        return berth_err_fail(err, ENOTSUP, "mount `%s`: idmapped mounts are not supported yet",
-                              m->destination);
+    if (o.idmap) {
+        if (idmap_fd < 0 || !bind)
+            return berth_err_fail(err, EINVAL, "mount `%s`: idmap needs a bind mount",
+                                  m->destination);
+        cleanup_free char *src = bind_source(spec, m);
+        struct stat st;
+        if (stat(src, &st) < 0)
+            return berth_err_set(err, errno, "bind mount source `%s`", src);
+        cleanup_close int fd =
+            berth_fs_mkdir_in_root(rootfd, m->destination, !S_ISDIR(st.st_mode), err);
+        if (fd < 0 || ocirun_idmap_attach(idmap_fd, fd, m->destination, err) < 0)
+            return berth_err_wrap(err, "mount `%s`", m->destination);
+        return finish_mount(m, &o, rootfd, true, err);
+    }
     if (m->type && strcmp(m->type, "cgroup") == 0 && !bind)
         return mount_cgroup(spec, rootfd, m, &o, err);
 

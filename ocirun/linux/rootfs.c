@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "common/fs.h"
 #include "ocirun/linux/devices.h"
+#include "ocirun/linux/idmap.h"
 #include "ocirun/linux/mounts.h"
 #include "ocirun/linux/sysctl.h"
 #include "ocirun/spec.h"
@@ -40,7 +41,8 @@ propagation_flags(const char *name)
 }
 
 int
-ocirun_rootfs_prepare(const struct ocirun_spec *spec, struct berth_err *err)
+ocirun_rootfs_prepare(const struct ocirun_spec *spec, const int *idmap_fds,
+                      struct berth_err *err)
 {
     /* Nothing mounted below may reach the host. A shared rootfsPropagation is applied to the
      * new root later; the host side still only sees it as a slave of itself. */
@@ -55,8 +57,14 @@ ocirun_rootfs_prepare(const struct ocirun_spec *spec, struct berth_err *err)
     cleanup_close int rootfd = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
         return berth_err_set(err, errno, "open rootfs `%s`", spec->root_path);
+    size_t n_idmap = 0;
+    bool recursive;
     for (size_t i = 0; i < spec->n_mounts; i++)
-        if (ocirun_mount_one(spec, rootfd, &spec->mounts[i], err) < 0)
+        if (ocirun_mount_one(spec, rootfd, &spec->mounts[i],
+                             ocirun_idmap_wanted(&spec->mounts[i], &recursive) && idmap_fds
+                                 ? idmap_fds[n_idmap++]
+                                 : -1,
+                             err) < 0)
             return -1;
     return ocirun_devices_setup(spec, rootfd, err);
 }

@@ -20,7 +20,10 @@ struct berth_err;
 struct ocirun_spec;
 
 /* Steps 1-4 (before the process setup that still needs host paths). */
-int ocirun_rootfs_prepare(const struct ocirun_spec *spec, struct berth_err *err);
+/* idmap_fds: the trees of the idmap mounts, in config order (linux/idmap.h); may be NULL
+ * when there are none. */
+int ocirun_rootfs_prepare(const struct ocirun_spec *spec, const int *idmap_fds,
+                          struct berth_err *err);
 
 /* Steps 5-8. */
 int ocirun_rootfs_enter(const struct ocirun_spec *spec, bool no_pivot, struct berth_err *err);

@@ -29,6 +29,8 @@ enum ocirun_sync_type {
     OCIRUN_SYNC_HOOKS,      /* child: namespaces and mounts exist, run prestart/createRuntime */
     OCIRUN_SYNC_SECCOMP_FD, /* child: its seccomp notify fd, for the parent to hand to the
                                listener (which the child, pivoted, can no longer reach) */
+    OCIRUN_SYNC_MOUNT_FD,   /* parent, before GO: an idmapped tree, one per idmap mount in
+                               config order (linux/idmap.h) */
 };
 
 /* Send a message carrying fd (SCM_RIGHTS). */
