@@ -234,14 +234,14 @@ run_process(struct exec_child *c)
         ocirun_sync_fail(c->sync_fd, &err);
     }
     ocirun_process_default_home(&c->pr->env, c->pr->uid);
+    /* Before the seccomp filter, which may well not allow close_range. */
+    if (ocirun_process_prepare_fds(c->preserve_fds, &err) < 0)
+        ocirun_sync_fail(c->sync_fd, &err);
     if (ocirun_process_setup(c->pr, c->seccomp ? load_seccomp : NULL, c, &err) < 0)
         ocirun_sync_fail(c->sync_fd, &err);
     cleanup_free char *exe = ocirun_process_find_exe(c->pr, &err);
     if (!exe)
         ocirun_sync_fail(c->sync_fd, &err);
-    for (int fd = 3; fd < 3 + c->preserve_fds; fd++)
-        fcntl(fd, F_SETFD, 0);
-    syscall(SYS_close_range, 3 + c->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
     if (ocirun_lsm_apply(&c->pr->lsm, &err) < 0)
         ocirun_sync_fail(c->sync_fd, &err);
     execve(exe, c->pr->args, c->pr->env);

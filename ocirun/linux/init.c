@@ -19,6 +19,7 @@
 
 #include "common/cleanup.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "ocirun/foreground.h"
 #include "ocirun/hooks.h"
 #include "ocirun/linux/idmap.h"
@@ -40,23 +41,6 @@ set_names(const struct ocirun_spec *spec, struct berth_err *err)
         return berth_err_set(err, errno, "set hostname `%s`", spec->hostname);
     if (spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
         return berth_err_set(err, errno, "set domainname `%s`", spec->domainname);
-    return 0;
-}
-
-/* Every fd the container should not inherit is marked close-on-exec; the preserved range
- * (3 .. 3+n-1) is made inheritable. */
-static int
-prepare_fds(int preserve, struct berth_err *err)
-{
-    for (int fd = 3; fd < 3 + preserve; fd++) {
-        int flags = fcntl(fd, F_GETFD);
-        if (flags < 0)
-            return berth_err_set(err, errno, "preserved fd %d", fd);
-        if (fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
-            return berth_err_set(err, errno, "preserve fd %d", fd);
-    }
-    if (syscall(SYS_close_range, 3 + preserve, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-        return berth_err_set(err, errno, "mark fds close-on-exec");
     return 0;
 }
 
@@ -120,9 +104,14 @@ setup(struct ocirun_init *in, char **exe, struct berth_err *err)
     }
     if (set_names(spec, err) < 0)
         return -1;
-    if (!spec->ns[OCIRUN_NS_MNT].wanted)
-        return berth_err_fail(err, EINVAL, "a mount namespace is required");
-    if (ocirun_rootfs_prepare(spec, in->idmap_fds, err) < 0)
+    /* Without a mount namespace of its own the container shares the runtime's mounts: none
+     * of its mounts can be made (they would land on the host); it only gets its root. */
+    bool own_mnt = spec->ns[OCIRUN_NS_MNT].wanted;
+    if (!own_mnt && (spec->n_mounts || spec->masked_paths || spec->readonly_paths ||
+                     spec->root_readonly || spec->n_devices))
+        berth_warn("no mount namespace: mounts, devices, masked and read-only paths are not "
+                   "applied");
+    if (own_mnt && ocirun_rootfs_prepare(spec, in->idmap_fds, err) < 0)
         return berth_err_wrap(err, "rootfs");
     /* The parent runs prestart and createRuntime now, and sends back the state for ours. */
     if (ocirun_sync_send(in->sync_fd, OCIRUN_SYNC_HOOKS, 0, NULL) < 0)
@@ -131,19 +120,21 @@ setup(struct ocirun_init *in, char **exe, struct berth_err *err)
         return err->msg ? -1 : berth_err_fail(err, EPROTO, "unexpected message from parent");
     if (ocirun_hooks_run(spec->hooks, OCIRUN_HOOK_CREATE_CONTAINER, in->state_json, err) < 0)
         return -1;
-    if (ocirun_rootfs_enter(spec, in->no_pivot, err) < 0)
+    if (own_mnt ? ocirun_rootfs_enter(spec, in->no_pivot, err) < 0
+                : ocirun_rootfs_chroot(spec, err) < 0)
         return berth_err_wrap(err, "rootfs");
     if (spec->process.terminal &&
         ocirun_terminal_setup(&spec->process, in->console_fd, true, err) < 0)
         return -1;
     /* The spec is ours alone in this child: filling in HOME changes nobody else's copy. */
     ocirun_process_default_home((char ***)&spec->process.env, spec->process.uid);
+    /* Before the seccomp filter, which may well not allow close_range. */
+    if (ocirun_process_prepare_fds(in->preserve_fds, err) < 0)
+        return -1;
     if (ocirun_process_setup(&spec->process, in->seccomp ? load_seccomp : NULL, in, err) < 0)
         return -1;
     *exe = ocirun_process_find_exe(&spec->process, err);
-    if (!*exe)
-        return -1;
-    return prepare_fds(in->preserve_fds, err);
+    return *exe ? 0 : -1;
 }
 
 _Noreturn void

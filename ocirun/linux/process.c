@@ -13,7 +13,12 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 
 #include "common/cleanup.h"
 #include "common/error.h"
@@ -109,6 +114,29 @@ ocirun_process_default_home(char ***env, uint32_t uid)
     *env = xrealloc(*env, (n + 2) * sizeof(char *));
     (*env)[n] = xasprintf("HOME=%s", home);
     (*env)[n + 1] = NULL;
+}
+
+int
+ocirun_process_prepare_fds(int preserve, struct berth_err *err)
+{
+    for (int fd = 3; fd < 3 + preserve; fd++) {
+        int flags = fcntl(fd, F_GETFD);
+        if (flags < 0)
+            return berth_err_set(err, errno, "preserved fd %d", fd);
+        if (fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
+            return berth_err_set(err, errno, "preserve fd %d", fd);
+    }
+    if (syscall(SYS_close_range, 3 + preserve, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+        return 0;
+    /* No close_range (old kernel, or a filter already in place): every possible fd. */
+    struct rlimit rl;
+    int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+    for (int fd = 3 + preserve; fd < max; fd++) {
+        int flags = fcntl(fd, F_GETFD);
+        if (flags >= 0 && !(flags & FD_CLOEXEC))
+            fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+    }
+    return 0;
 }
 
 static bool

@@ -27,6 +27,10 @@ int ocirun_process_setup(const struct ocirun_process *p, ocirun_filter_fn load_f
  * uid has no entry), as runc does. Runs after pivot_root. */
 void ocirun_process_default_home(char ***env, uint32_t uid);
 
+/* Mark every fd from 3 + preserve up close-on-exec, and make 3 .. 3+preserve-1 inheritable
+ * (--preserve-fds). close_range where the kernel has it, else fd by fd. */
+int ocirun_process_prepare_fds(int preserve, struct berth_err *err);
+
 /* Resolve args[0] as execvp would, with the PATH of the container's env (or a default), inside
  * the current root. Returns a heap path or NULL with err "executable file `x` not found in
  * $PATH". */

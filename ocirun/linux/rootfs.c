@@ -147,6 +147,20 @@ readonly_path(const char *path, struct berth_err *err)
 }
 
 int
+ocirun_rootfs_chroot(const struct ocirun_spec *spec, struct berth_err *err)
+{
+    if (ocirun_sysctl_apply(spec->sysctl, err) < 0)
+        return -1;
+    if (chroot(spec->root_path) < 0)
+        return berth_err_set(err, errno, "chroot `%s`", spec->root_path);
+    if (chdir("/") < 0)
+        return berth_err_set(err, errno, "chdir /");
+    if (berth_fs_mkdir_p(spec->process.cwd, 0755, err) < 0)
+        return berth_err_wrap(err, "cwd");
+    return 0;
+}
+
+int
 ocirun_rootfs_enter(const struct ocirun_spec *spec, bool nopivot, struct berth_err *err)
 {
     if ((nopivot ? no_pivot : pivot)(spec->root_path, err) < 0)

@@ -25,6 +25,9 @@ struct ocirun_spec;
 int ocirun_rootfs_prepare(const struct ocirun_spec *spec, const int *idmap_fds,
                           struct berth_err *err);
 
+/* Without a mount namespace: sysctls, then chroot into the rootfs (and the cwd made). */
+int ocirun_rootfs_chroot(const struct ocirun_spec *spec, struct berth_err *err);
+
 /* Steps 5-8. */
 int ocirun_rootfs_enter(const struct ocirun_spec *spec, bool no_pivot, struct berth_err *err);
 
