@@ -297,9 +297,10 @@ ocirun_cgroup_enter(const char *cgroups_path, const char *id, pid_t pid, bool be
     return 0;
 
 fail:
-    for (size_t i = 0; i < made; i++)
-        rmdir(dirs[i]);
+    /* pid may already sit in the first directories, which it keeps busy: the caller kills it
+     * and removes them (ocirun_cgroup_destroy) with what we hand back. */
     free_placements(p, n);
+    *paths = steal_ptr(&dirs);
     return -1;
 }
 

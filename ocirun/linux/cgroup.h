@@ -29,7 +29,8 @@ int ocirun_cgroup_mode(struct berth_err *err);
 
 /* Resolve the container's directories for cgroups_path (may be NULL) and id, create them and
  * move pid into each. On success *paths is a new NULL-terminated vector of absolute dirs
- * (caller frees); on failure every directory made here is removed again. best_effort (a
+ * (caller frees). On failure *paths holds the directories made so far, which pid may be in:
+ * the caller kills pid and removes them with ocirun_cgroup_destroy. best_effort (a
  * rootless container that asked for nothing in particular) skips hierarchies the caller may
  * not write to instead of failing, as runc does. Resources r (may be NULL) are written into
  * each directory before the pid joins it. */
