@@ -67,6 +67,24 @@ merge(struct json_object *dst, struct json_object *src)
     }
 }
 
+/* An update the kernel refused part of: write back the resources the container had (its saved
+ * config holds every earlier update), so nothing stays half-applied. Best effort. */
+static void
+restore(const struct ocirun_state *st, struct json_object *doc)
+{
+    struct json_object *lx = NULL, *old = NULL;
+    struct ocirun_resources r = {0};
+    struct berth_err e = BERTH_ERR_INIT;
+    if (!json_object_object_get_ex(doc, "linux", &lx) ||
+        !json_object_object_get_ex(lx, "resources", &old))
+        return;
+    if (ocirun_resources_parse(old, &r, &e) == 0 && ocirun_cgroup_apply(st->cgroups, &r, &e) < 0)
+        berth_err_wrap(&e, "restore the previous resources");
+    if (e.msg)
+        berth_err_warn(&e);
+    ocirun_resources_free(&r);
+}
+
 int
 ocirun_container_update(struct ocirun_global *g, const char *id, struct json_object *res,
                         struct berth_err *err)
@@ -79,19 +97,19 @@ ocirun_container_update(struct ocirun_global *g, const char *id, struct json_obj
     if (s == OCIRUN_STOPPED || s == OCIRUN_CREATING)
         return berth_err_fail(err, EBUSY, "cannot update container `%s`: it is %s", id,
                               ocirun_status_name(s));
+    cleanup_free char *path = xasprintf("%s/config.json", st->dir);
+    cleanup_json struct json_object *doc = berth_json_parse_file(path, err);
+    if (!doc)
+        return berth_err_wrap(err, "update container `%s`: saved config", id);
     struct ocirun_resources r = {0};
     int rc = ocirun_resources_parse(res, &r, err);
-    if (rc == 0)
-        rc = ocirun_cgroup_apply(st->cgroups, &r, err);
+    if (rc == 0 && (rc = ocirun_cgroup_apply(st->cgroups, &r, err)) < 0)
+        restore(st, doc);
     ocirun_resources_free(&r);
     if (rc < 0)
         return berth_err_wrap(err, "update container `%s`", id);
 
     /* Keep the saved config in step, as runc keeps its state, for later updates and exec. */
-    cleanup_free char *path = xasprintf("%s/config.json", st->dir);
-    cleanup_json struct json_object *doc = berth_json_parse_file(path, err);
-    if (!doc)
-        return berth_err_wrap(err, "update container `%s`: saved config", id);
     struct json_object *lx = NULL, *cur = NULL;
     if (!json_object_object_get_ex(doc, "linux", &lx)) {
         lx = json_object_new_object();

@@ -164,11 +164,12 @@ ocirun_state_status(const struct ocirun_state *st)
         return OCIRUN_CREATING;
     if (!ocirun_state_pid_alive(st))
         return OCIRUN_STOPPED;
+    /* Frozen first: a created container can be paused too, and resumes to created. */
+    if (is_frozen(st))
+        return OCIRUN_PAUSED;
     cleanup_free char *fifo = ocirun_state_fifo_path(st);
     if (berth_fs_exists(fifo))
         return OCIRUN_CREATED;
-    if (is_frozen(st))
-        return OCIRUN_PAUSED;
     return OCIRUN_RUNNING;
 }
 

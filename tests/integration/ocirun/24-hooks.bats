@@ -236,7 +236,7 @@ state_of() {
 	assert_status 0
 	for k in prestart createRuntime createContainer poststart poststop; do
 		# The shell adds PWD, SHLVL and its own default PATH, not the runtime's.
-		[ -z "$(grep -Ev '^(PWD|SHLVL|_)=|^PATH=/sbin:/usr/sbin:/bin:/usr/bin$' "$BUNDLE/rootfs/hooks.env.$k")" ] ||
+		! grep -Evq '^(PWD|SHLVL|_)=|^PATH=/sbin:/usr/sbin:/bin:/usr/bin$' "$BUNDLE/rootfs/hooks.env.$k" ||
 			fail "$k: $(cat "$BUNDLE/rootfs/hooks.env.$k")"
 	done
 }

@@ -231,7 +231,7 @@ init: $want"
 	# Without --preserve-fds, fd 3 is not passed.
 	ocirun exec "$ID" sh -c '[ -e /proc/self/fd/3 ] && cat /proc/self/fd/3; echo done' \
 		3<"$TMP/fd3" >"$TMP/out" 2>&1 </dev/null
-	[ "$(cat "$TMP/out")" = done ] || fail "$(cat "$TMP/out")"
+	[ "$(cat "$TMP/out")" = "done" ] || fail "$(cat "$TMP/out")"
 }
 
 @test "exec: the process's exit status is exec's" {

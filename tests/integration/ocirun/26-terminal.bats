@@ -32,13 +32,13 @@ ocirun_cmd() {
 
 @test "terminal: --console-socket receives the pty master; the process's stdio is the pty" {
 	term_bundle
-	config_args sh -c 'tty; for fd in 0 1 2; do [ -t $fd ] && echo "fd$fd-tty"; done; echo done'
+	config_args sh -c 'tty; for fd in 0 1 2; do [ -t $fd ] && echo "fd$fd-tty"; done; echo "done"'
 	run_on_console
 	grep -qx '/dev/pts/0' <<<"$CONSOLE_OUT" || fail "tty: $CONSOLE_OUT"
 	grep -qx fd0-tty <<<"$CONSOLE_OUT" || fail "$CONSOLE_OUT"
 	grep -qx fd1-tty <<<"$CONSOLE_OUT" || fail "$CONSOLE_OUT"
 	grep -qx fd2-tty <<<"$CONSOLE_OUT" || fail "$CONSOLE_OUT"
-	grep -qx done <<<"$CONSOLE_OUT" || fail "$CONSOLE_OUT"
+	grep -qx "done" <<<"$CONSOLE_OUT" || fail "$CONSOLE_OUT"
 	# Nothing went to the runtime's own stdout.
 	[ -z "$(cat "$TMP/$ID.out")" ] || fail "create printed: $(cat "$TMP/$ID.out")"
 	assert_gone

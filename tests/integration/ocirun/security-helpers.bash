@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # security-helpers.bash: what the security, exec, terminal and hook files (21-28) share on top
-# of ../helpers: capability masks, a console-socket receiver, a logging hook script, and
-# "nothing of this container is left" checks. Load it after ../helpers:
+# of ../helpers: capability masks, a console-socket receiver (and run_on_console, which
+# drives a container through it), a logging hook script, and "nothing of this container is
+# left" checks. Load it after ../helpers:
 #
 #   load ../helpers
 #   load security-helpers
@@ -80,18 +81,6 @@ assert_gone() {
 	if [ -d "$ROOT" ]; then
 		! ocirun list -q 2>/dev/null | grep -qxF "$id" || fail "$id is still listed"
 	fi
-}
-
-# ns_inodes PID: "type:[inode]" of every namespace of PID, one per line, sorted, without the
-# *_for_children links (which point at what PID's children would get).
-ns_inodes() {
-	local n
-	for n in /proc/"$1"/ns/*; do
-		case "$n" in
-		*_for_children) continue ;;
-		esac
-		readlink "$n"
-	done | sort
 }
 
 # ---------------------------------------------------------------------------------------
@@ -189,5 +178,6 @@ run_on_console() {
 	retry 100 0.1 status_is stopped "$id"
 	retry 50 0.1 pid_gone "$RECV_PID"
 	ocirun delete "$id"
+	# shellcheck disable=SC2034 # for the caller
 	CONSOLE_OUT=$(cat "$TMP/console.out")
 }
