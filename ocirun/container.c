@@ -111,8 +111,7 @@ hook_state(struct ocirun_state *st, enum ocirun_status status)
 /* Idmapped mounts are built here, where CAP_SYS_ADMIN of the initial user namespace is ours,
  * once the init (and so its user namespace) exists; each goes to it before GO. */
 static int
-send_idmapped_trees(const struct ocirun_spec *spec, pid_t pid, int sync_fd,
-                    struct berth_err *err)
+send_idmapped_trees(const struct ocirun_spec *spec, pid_t pid, int sync_fd, struct berth_err *err)
 {
     bool recursive;
     for (size_t i = 0; i < spec->n_mounts; i++) {

@@ -42,8 +42,8 @@ write_map(pid_t pid, const char *file, const struct ocirun_id_map *m, size_t n,
     char path[64], buf[1024];
     size_t len = 0;
     for (size_t i = 0; i < n && len < sizeof(buf) - 40; i++)
-        len += snprintf(buf + len, sizeof(buf) - len, "%u %u %u\n", m[i].container_id,
-                        m[i].host_id, m[i].size);
+        len += snprintf(buf + len, sizeof(buf) - len, "%u %u %u\n", m[i].container_id, m[i].host_id,
+                        m[i].size);
     snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
     cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
@@ -98,15 +98,15 @@ mapping_userns(const struct ocirun_mount *m, struct berth_err *err)
 }
 
 int
-ocirun_idmap_prepare(const struct ocirun_spec *spec, const struct ocirun_mount *m,
-                     pid_t init_pid, struct berth_err *err)
+ocirun_idmap_prepare(const struct ocirun_spec *spec, const struct ocirun_mount *m, pid_t init_pid,
+                     struct berth_err *err)
 {
     bool recursive = false;
     ocirun_idmap_wanted(m, &recursive);
     if (!m->source)
         return berth_err_fail(err, EINVAL, "idmap mount `%s` has no source", m->destination);
-    cleanup_free char *src = m->source[0] == '/' ? xstrdup(m->source)
-                                                 : xasprintf("%s/%s", spec->bundle, m->source);
+    cleanup_free char *src =
+        m->source[0] == '/' ? xstrdup(m->source) : xasprintf("%s/%s", spec->bundle, m->source);
     cleanup_close int userns = -1;
     if (m->n_uid_map || m->n_gid_map) {
         userns = mapping_userns(m, err);
@@ -124,8 +124,8 @@ ocirun_idmap_prepare(const struct ocirun_spec *spec, const struct ocirun_mount *
     if (tree < 0)
         return berth_err_set(err, errno, "idmap mount `%s`: open_tree `%s`", m->destination, src);
     struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
-    if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0),
-                &attr, sizeof(attr)) < 0)
+    if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr,
+                sizeof(attr)) < 0)
         return berth_err_set(err, errno, "idmap mount `%s`: idmap `%s`", m->destination, src);
     return steal_fd(&tree);
 }

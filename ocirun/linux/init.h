@@ -22,7 +22,7 @@ struct ocirun_init {
     bool no_pivot;
     char *state_json; /* from the parent, for createContainer/startContainer */
     const struct ocirun_seccomp_bpf *seccomp; /* compiled by the parent, or NULL */
-    int *idmap_fds;               /* received before GO, one per idmap mount (heap) */
+    int *idmap_fds;                           /* received before GO, one per idmap mount (heap) */
 };
 
 /* Runs in the child. Never returns: execs the user process, or reports over sync_fd and

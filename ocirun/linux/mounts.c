@@ -326,8 +326,7 @@ out:
 
 int
 ocirun_mount_one(const struct ocirun_spec *spec, int rootfd, const struct ocirun_mount *m,
-                 int idmap_fd,
-                 struct berth_err *err)
+                 int idmap_fd, struct berth_err *err)
 {
     struct ocirun_mount_opts o;
     if (ocirun_mount_parse_options(m->options, &o, err) < 0)

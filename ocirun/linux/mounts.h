@@ -32,10 +32,10 @@ int ocirun_mount_parse_options(char *const *options, struct ocirun_mount_opts *o
 /* Names of every option ocirun understands (for `features`): NULL past the end. */
 const char *ocirun_mount_option_name(size_t i);
 
-/* Mount m inside the rootfs open at rootfd (idmap_fd: its prepared idmapped tree, or -1) (rootfs_path is its host path, for bind sources
- * that are relative to the bundle use spec->bundle). */
+/* Mount m inside the rootfs open at rootfd (idmap_fd: its prepared idmapped tree, or -1)
+ * (rootfs_path is its host path, for bind sources that are relative to the bundle use
+ * spec->bundle). */
 int ocirun_mount_one(const struct ocirun_spec *spec, int rootfd, const struct ocirun_mount *m,
-                     int idmap_fd,
-                     struct berth_err *err);
+                     int idmap_fd, struct berth_err *err);
 
 #endif

@@ -41,8 +41,7 @@ propagation_flags(const char *name)
 }
 
 int
-ocirun_rootfs_prepare(const struct ocirun_spec *spec, const int *idmap_fds,
-                      struct berth_err *err)
+ocirun_rootfs_prepare(const struct ocirun_spec *spec, const int *idmap_fds, struct berth_err *err)
 {
     /* Nothing mounted below may reach the host. A shared rootfsPropagation is applied to the
      * new root later; the host side still only sees it as a slave of itself. */
