@@ -73,13 +73,20 @@ cpu_stats(char *const *paths)
     if (read_u64(paths, "cpuacct.usage", &v) == 0) {
         /* v1: cpuacct, in ns; cpuacct.stat is in clock ticks. */
         add_u64(usage, "total", v);
-        cleanup_free char *per = slurp(paths, "cpuacct.usage_percpu");
-        if (per) {
+        static const struct {
+            const char *file, *key;
+        } per[] = {{"cpuacct.usage_percpu", "percpu"},
+                   {"cpuacct.usage_percpu_sys", "percpu_kernel"},
+                   {"cpuacct.usage_percpu_user", "percpu_user"}};
+        for (size_t i = 0; i < ARRAY_SIZE(per); i++) {
+            cleanup_free char *text = slurp(paths, per[i].file);
+            if (!text)
+                continue;
             struct json_object *arr = json_object_new_array();
             char *save = NULL;
-            for (char *t = strtok_r(per, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
+            for (char *t = strtok_r(text, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
                 json_object_array_add(arr, json_object_new_uint64(strtoull(t, NULL, 10)));
-            json_object_object_add(usage, "percpu", arr);
+            json_object_object_add(usage, per[i].key, arr);
         }
         cleanup_free char *acct = slurp(paths, "cpuacct.stat");
         long hz = sysconf(_SC_CLK_TCK);
@@ -222,11 +229,58 @@ blkio_stats(char *const *paths)
     return b;
 }
 
+/* A cpu or node list ("0-3,8") as an array of numbers. */
+static struct json_object *
+id_list(const char *text)
+{
+    struct json_object *arr = json_object_new_array();
+    cleanup_free char *copy = xstrdup(text);
+    char *save = NULL;
+    for (char *r = strtok_r(copy, ",\n ", &save); r; r = strtok_r(NULL, ",\n ", &save)) {
+        unsigned long a = strtoul(r, NULL, 10), b = a;
+        char *dash = strchr(r, '-');
+        if (dash)
+            b = strtoul(dash + 1, NULL, 10);
+        for (unsigned long i = a; i <= b && i - a < 4096; i++)
+            json_object_array_add(arr, json_object_new_uint64(i));
+    }
+    return arr;
+}
+
+static struct json_object *
+cpuset_stats(char *const *paths)
+{
+    struct json_object *c = json_object_new_object();
+    static const char *const flags[] = {
+        "cpu_exclusive",      "mem_exclusive",      "mem_hardwall",
+        "memory_migrate",     "memory_pressure",    "memory_spread_page",
+        "memory_spread_slab", "sched_load_balance", "sched_relax_domain_level",
+    };
+    cleanup_free char *cpus = slurp(paths, "cpuset.effective_cpus");
+    cleanup_free char *mems = slurp(paths, "cpuset.effective_mems");
+    if (!cpus)
+        cpus = slurp(paths, "cpuset.cpus");
+    if (!mems)
+        mems = slurp(paths, "cpuset.mems");
+    if (cpus)
+        json_object_object_add(c, "cpus", id_list(cpus));
+    if (mems)
+        json_object_object_add(c, "mems", id_list(mems));
+    for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
+        cleanup_free char *file = xasprintf("cpuset.%s", flags[i]);
+        cleanup_free char *v = slurp(paths, file);
+        if (v)
+            json_object_object_add(c, flags[i], json_object_new_int64(strtoll(v, NULL, 10)));
+    }
+    return c;
+}
+
 struct json_object *
 ocirun_cgroup_stats(char *const *paths)
 {
     struct json_object *s = json_object_new_object();
     json_object_object_add(s, "cpu", cpu_stats(paths));
+    json_object_object_add(s, "cpuset", cpuset_stats(paths));
     json_object_object_add(s, "memory", memory_stats(paths));
     json_object_object_add(s, "pids", pids_stats(paths));
     json_object_object_add(s, "blkio", blkio_stats(paths));
