@@ -245,9 +245,12 @@ OPEN_XFUSE='(exec 3</xfuse) && echo opened || echo open-failed; echo hi >/dev/nu
 	grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.subtree_control 2>/dev/null ||
 		skip "no hugetlb in the unified hierarchy"
 	resources_container '{}'
-	local d key
+	local d key f
 	d=$(cg_dir "$INIT" "")
-	key=$(cd "$d" && ls hugetlb.*.max 2>/dev/null | grep -v rsvd | head -1)
+	key=
+	for f in "$d"/hugetlb.*.max; do
+		[[ "$f" == *.rsvd.max ]] || [ ! -f "$f" ] || key=${f##*/}
+	done
 	[ -n "$key" ] || skip "no hugetlb.*.max file"
 	ocirun delete --force "$ID"
 	rm -rf "$BUNDLE"

@@ -33,9 +33,11 @@ n_procs_is() {
 
 # host_pids_of_container: the live host pids whose /proc/PID/cgroup is the init's, sorted.
 host_pids_of_container() {
-	local want f pid
+	local want line f pid
 	want=$(cat "/proc/$INIT/cgroup")
-	for f in /proc/[0-9]*/cgroup; do
+	# candidates: the init's line of one hierarchy (it names the id), then the whole file
+	line=$(grep -m1 ':pids:' <<<"$want" || head -1 <<<"$want")
+	for f in $(grep -lxF -- "$line" /proc/[0-9]*/cgroup 2>/dev/null); do
 		pid=${f#/proc/}
 		pid=${pid%/cgroup}
 		if [ "$(cat "$f" 2>/dev/null)" = "$want" ] && pid_alive "$pid"; then

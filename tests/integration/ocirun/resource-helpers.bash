@@ -85,3 +85,12 @@ pids_in_cgroup() {
 wait_for() {
 	retry $((${3:-10} * 10)) 0.1 file_has "$1" "$2"
 }
+
+# thaw PID: thaw the v1 freezer cgroup of PID (and its cgroup2 one), if frozen; for
+# on_teardown, so that a container left frozen by a failed test can still be killed.
+thaw() {
+	local d
+	d=$(cg_dir "$1" freezer 2>/dev/null) && [ -f "$d/freezer.state" ] && echo THAWED >"$d/freezer.state"
+	d=$(cg_dir "$1" "" 2>/dev/null) && [ -f "$d/cgroup.freeze" ] && echo 0 >"$d/cgroup.freeze"
+	return 0
+}
