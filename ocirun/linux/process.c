@@ -66,7 +66,10 @@ ocirun_process_setup(const struct ocirun_process *p, ocirun_filter_fn load_filte
         return -1;
     if (ocirun_caps_prepare(&p->caps, err) < 0)
         return -1;
-    if (setgroups(p->n_additional_gids, (const gid_t *)p->additional_gids) < 0 && errno != EPERM)
+    /* EPERM is expected only where setgroups is denied (a rootless user namespace) and no
+     * extra groups were asked for; anything else would leave groups the process must lose. */
+    if (setgroups(p->n_additional_gids, (const gid_t *)p->additional_gids) < 0 &&
+        (errno != EPERM || p->n_additional_gids > 0))
         return berth_err_set(err, errno, "setgroups");
     if (setresgid(p->gid, p->gid, p->gid) < 0)
         return berth_err_set(err, errno, "setgid %u", p->gid);
