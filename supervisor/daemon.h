@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * What every service of berth-supervisor reaches: the metadata store, the task manager and
+ * the event exchange, plus the daemon's options. One instance, built by main, passed to each
+ * service as its handler data (no globals).
+ */
+#ifndef BERTH_SUPERVISOR_DAEMON_H
+#define BERTH_SUPERVISOR_DAEMON_H
+
+#include <stdbool.h>
+
+struct sup_events;
+struct sup_store;
+struct sup_tasks;
+
+struct sup_daemon {
+    const char *root;    /* persistent data: meta.db, logs */
+    const char *state;   /* runtime state: task bundles, runtime roots (tmpfs) */
+    const char *address; /* the gRPC socket */
+    const char *runtime; /* default runtime binary */
+    const char *shim;    /* berth-shim binary */
+    bool debug;
+    struct sup_store *store;
+    struct sup_tasks *tasks;
+    struct sup_events *events;
+};
+
+#endif
