@@ -9,7 +9,6 @@
 
 #include "common/cleanup.h"
 #include "common/error.h"
-#include "common/log.h"
 #include "supervisor/daemon.h"
 #include "supervisor/store/store.h"
 
@@ -40,21 +39,11 @@ sup_call_namespace(struct berth_rpc_call *call, struct berth_err *err)
     return ns;
 }
 
-static void
-log_failure(struct berth_rpc_call *call, const struct berth_err *err)
-{
-    if (berth_log_enabled(BERTH_LOG_DEBUG)) {
-        cleanup_free char *msg = berth_err_string(err);
-        berth_debug("rpc %s failed: %s", berth_rpc_call_method(call), msg);
-    }
-}
-
 void
 sup_reply_static(struct berth_rpc_call *call, int rc, const ProtobufCMessage *resp,
                  struct berth_err *err)
 {
     if (rc < 0) {
-        log_failure(call, err);
         berth_rpc_call_fail(call, err);
         berth_err_clear(err);
         return;
