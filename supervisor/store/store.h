@@ -26,15 +26,26 @@
 struct berth_err;
 struct sup_store;
 
-/* Open (creating and migrating) <root>/meta.db; root must exist. Ensures namespace
- * "default" exists. */
+/* Open (creating and migrating) <root>/meta.db, mode 0600; root must exist (ENOENT, ENOTDIR
+ * else). Ensures namespace "default" exists. A database written by a newer supervisor (a
+ * schema version past this build's) is refused with ENOTSUP. *out is closed with
+ * sup_store_close, which also checkpoints the WAL. */
 int sup_store_open(const char *root, struct sup_store **out, struct berth_err *err);
 void sup_store_close(struct sup_store *st);
 
-/* Schema version of an open store (for tests and `version`). */
+/* Schema version of an open store (for tests and `version`); -1 (logged) if unreadable. */
 int sup_store_schema_version(struct sup_store *st);
 
-/* Names: namespaces and container ids match [A-Za-z0-9][A-Za-z0-9_.-]{0,75}; EINVAL else. */
+/* Names: namespaces and container ids match [A-Za-z0-9][A-Za-z0-9_.-]{0,75}; EINVAL else,
+ * "container name `a/b` is not valid: ..." with kind = "container". Every function below checks
+ * the names it takes first, so a bad one is EINVAL rather than ENOENT.
+ *
+ * Labels (of namespaces and containers): the key is non-empty and key plus value hold at most
+ * 4096 bytes (EINVAL, "label `k`: ..."). A label with an empty value is not stored, as in
+ * containerd, so setting one deletes it. When a map repeats a key the last entry wins.
+ * Extension keys are non-empty; their values may be empty. Lists of labels and extensions
+ * come back sorted by key. Checks happen inside the transaction, so a bad label also undoes
+ * the row that went in before it. */
 int sup_store_check_name(const char *kind, const char *name, struct berth_err *err);
 
 /* ---- namespaces */
@@ -46,34 +57,42 @@ int sup_store_namespace_get(struct sup_store *st, const char *name,
 int sup_store_namespace_list(struct sup_store *st, Berth__Supervisor__V1__Namespace ***out,
                              size_t *n_out, struct berth_err *err);
 /* update_mask: "labels" or "labels.KEY" entries; none = replace all labels. A label with an
- * empty value named by "labels.KEY" is removed. */
+ * empty value named by "labels.KEY", or absent from ns, is removed. Other paths: EINVAL. */
 int sup_store_namespace_update(struct sup_store *st, const Berth__Supervisor__V1__Namespace *ns,
                                char *const *update_mask, size_t n_mask,
                                Berth__Supervisor__V1__Namespace **out, struct berth_err *err);
-/* EBUSY while containers remain. */
+/* EBUSY while containers remain ("namespace `x` is not empty: 2 containers") and always for
+ * "default", which every call without a namespace relies on. Labels go with it. */
 int sup_store_namespace_delete(struct sup_store *st, const char *name, struct berth_err *err);
-/* 1 exists, 0 not, -1 error. */
+/* 1 exists, 0 not, -1 error (EINVAL for a bad name). */
 int sup_store_namespace_exists(struct sup_store *st, const char *name, struct berth_err *err);
 
 /* ---- containers (all within namespace ns) */
 /* Creates the namespace too when create_ns and it is missing (containerd does the same);
- * otherwise ENOENT. Sets created_at = updated_at = now. */
+ * otherwise ENOENT ("namespace `y` not found"). EEXIST: "container `x` already exists in
+ * namespace `y`". Sets created_at = updated_at = now; c's own timestamps are ignored. A NULL
+ * runtime reads back NULL, and so do runtime options; NULL strings read back "". */
 int sup_store_container_create(struct sup_store *st, const char *ns, bool create_ns,
                                const Berth__Supervisor__V1__Container *c,
                                Berth__Supervisor__V1__Container **out, struct berth_err *err);
 int sup_store_container_get(struct sup_store *st, const char *ns, const char *id,
                             Berth__Supervisor__V1__Container **out, struct berth_err *err);
-/* Sorted by id; free each and the array. */
+/* Sorted by id; free each and the array. A namespace that does not exist holds none. */
 int sup_store_container_list(struct sup_store *st, const char *ns,
                              Berth__Supervisor__V1__Container ***out, size_t *n_out,
                              struct berth_err *err);
-/* update_mask paths: labels, labels.KEY, image, spec, runtime, rootfs, snapshotter,
- * snapshot_key, extensions, extensions.KEY; none = labels, image, spec, runtime, snapshot_key,
- * extensions. Unknown paths: EINVAL. Sets updated_at. */
+/* c->id names the container. update_mask paths: labels, labels.KEY, image, spec, runtime,
+ * rootfs, snapshotter, snapshot_key, extensions, extensions.KEY; none = labels, image, spec,
+ * runtime, snapshot_key, extensions. Paths apply in order ("labels", then "labels.a" resets
+ * a). "labels.KEY" / "extensions.KEY" absent from c delete KEY. id, created_at, updated_at
+ * and unknown paths: EINVAL. ENOENT: "container `x` not found in namespace `y`". Sets
+ * updated_at. */
 int sup_store_container_update(struct sup_store *st, const char *ns,
                                const Berth__Supervisor__V1__Container *c, char *const *update_mask,
                                size_t n_mask, Berth__Supervisor__V1__Container **out,
                                struct berth_err *err);
+/* ENOENT when missing. Labels and extensions go with it. Whether a task still runs is the
+ * caller's question: the store does not know tasks. */
 int sup_store_container_delete(struct sup_store *st, const char *ns, const char *id,
                                struct berth_err *err);
 
