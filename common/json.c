@@ -39,7 +39,7 @@ set_parse_error(const char *buf, size_t off, const char *what, struct berth_err 
             line_start = i + 1;
         }
     }
-    return berth_err_set(err, 0, "line %zu, column %zu: %s", line, off - line_start + 1, what);
+    return berth_err_fail(err, EINVAL, "line %zu, column %zu: %s", line, off - line_start + 1, what);
 }
 
 struct json_object *
@@ -157,7 +157,7 @@ get_typed(struct json_object *obj, const char *key, enum json_type type, const c
     if (lookup(obj, key, v) == 0)
         return 0;
     if (!json_object_is_type(*v, type))
-        return berth_err_set(err, 0, "`%s`: expected %s", key, type_name);
+        return berth_err_fail(err, EINVAL, "`%s`: expected %s", key, type_name);
     return 1;
 }
 
@@ -238,15 +238,15 @@ get_integer(struct json_object *obj, const char *key, const char *type_name, str
         return 1;
     }
     if (!json_object_is_type(v, json_type_double))
-        return berth_err_set(err, 0, "`%s`: expected integer", key);
+        return berth_err_fail(err, EINVAL, "`%s`: expected integer", key);
 
     double d = json_object_get_double(v);
     if (isnan(d))
-        return berth_err_set(err, 0, "`%s`: expected integer", key);
+        return berth_err_fail(err, EINVAL, "`%s`: expected integer", key);
     /* -2^63 and 2^64 are exact doubles, so these comparisons are exact too (and catch the
      * infinities). Only inside them are the casts below defined. */
     if (d < -9223372036854775808.0 || d >= 18446744073709551616.0)
-        return berth_err_set(err, 0, "`%s`: %s out of range for %s", key,
+        return berth_err_fail(err, EINVAL, "`%s`: %s out of range for %s", key,
                              json_object_to_json_string(v), type_name);
     n->negative = d < 0;
     if (n->negative)
@@ -255,7 +255,7 @@ get_integer(struct json_object *obj, const char *key, const char *type_name, str
         n->u = (uint64_t)d;
     /* The cast truncates: a value it changed had a fraction. */
     if ((n->negative ? (double)n->s : (double)n->u) != d)
-        return berth_err_set(err, 0, "`%s`: expected integer", key);
+        return berth_err_fail(err, EINVAL, "`%s`: expected integer", key);
     return 1;
 }
 
@@ -265,9 +265,9 @@ check_range(const char *key, const struct integer *n, int64_t min, uint64_t max,
             const char *type_name, struct berth_err *err)
 {
     if (n->negative && n->s < min)
-        return berth_err_set(err, 0, "`%s`: %" PRId64 " out of range for %s", key, n->s, type_name);
+        return berth_err_fail(err, EINVAL, "`%s`: %" PRId64 " out of range for %s", key, n->s, type_name);
     if (!n->negative && n->u > max)
-        return berth_err_set(err, 0, "`%s`: %" PRIu64 " out of range for %s", key, n->u, type_name);
+        return berth_err_fail(err, EINVAL, "`%s`: %" PRIu64 " out of range for %s", key, n->u, type_name);
     return 0;
 }
 
@@ -344,7 +344,7 @@ berth_json_get_strv(struct json_object *obj, const char *key, char ***out, size_
     for (size_t i = 0; i < n; i++) {
         struct json_object *item = json_object_array_get_idx(arr, i);
         if (!json_object_is_type(item, json_type_string))
-            return berth_err_set(err, 0, "`%s`: item %zu: expected string", key, i);
+            return berth_err_fail(err, EINVAL, "`%s`: item %zu: expected string", key, i);
         v[i] = xstrdup(json_object_get_string(item));
     }
     *out = steal_ptr(&v);

@@ -44,7 +44,9 @@ assert_parse_error(const char *s, const char *want)
     assert_non_null(err.msg);
     if (strcmp(err.msg, want) != 0)
         fail_msg("parse `%s`: got `%s`, want `%s`", s, err.msg, want);
-    assert_int_equal(err.code, 0);
+    /* bad input: EINVAL (INVALID_ARGUMENT, 400), printed without strerror */
+    assert_int_equal(err.code, EINVAL);
+    assert_true(err.no_cause);
     berth_err_clear(&err);
 }
 
@@ -292,7 +294,8 @@ assert_err(struct berth_err *err, const char *want)
     assert_non_null(err->msg);
     if (strcmp(err->msg, want) != 0)
         fail_msg("got `%s`, want `%s`", err->msg, want);
-    assert_int_equal(err->code, 0);
+    assert_int_equal(err->code, EINVAL);
+    assert_true(err->no_cause);
     berth_err_clear(err);
 }
 
