@@ -12,7 +12,8 @@
 struct berth_err;
 
 /* Listen on path (a stale socket file there is removed first), mode 0600. Returns the fd or
- * -1 with err. nonblock: O_NONBLOCK on the listening fd. */
+ * -1 with err: EADDRINUSE when a live process still accepts on path, EEXIST when path is not a
+ * socket. nonblock: O_NONBLOCK on the listening fd. */
 int berth_sock_listen(const char *path, bool nonblock, struct berth_err *err);
 
 /* Connect to path. Returns the fd or -1 with err (ENOENT: no socket; ECONNREFUSED: nobody
