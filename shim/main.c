@@ -46,6 +46,7 @@ struct options {
     const char *runtime_root;
     bool systemd_cgroup;
     bool debug;
+    int ready_fd; /* internal: the daemon, started again (see exec_daemon) */
 };
 
 enum {
@@ -56,6 +57,7 @@ enum {
     OPT_RUNTIME_ROOT,
     OPT_SYSTEMD_CGROUP,
     OPT_DEBUG,
+    OPT_READY_FD,
 };
 
 static const struct option long_options[] = {
@@ -66,6 +68,7 @@ static const struct option long_options[] = {
     {"runtime-root", required_argument, NULL, OPT_RUNTIME_ROOT},
     {"systemd-cgroup", no_argument, NULL, OPT_SYSTEMD_CGROUP},
     {"debug", no_argument, NULL, OPT_DEBUG},
+    {"ready-fd", required_argument, NULL, OPT_READY_FD},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'v'},
     {NULL, 0, NULL, 0},
@@ -109,6 +112,7 @@ parse_options(int argc, char **argv, struct options *o, struct berth_err *err)
         case OPT_RUNTIME_ROOT: o->runtime_root = optarg; break;
         case OPT_SYSTEMD_CGROUP: o->systemd_cgroup = true; break;
         case OPT_DEBUG: o->debug = true; break;
+        case OPT_READY_FD: o->ready_fd = atoi(optarg); break;
         case 'h': usage(stdout); exit(0);
         case 'v': printf("berth-shim version %s\n", BERTH_VERSION); exit(0);
         default: return berth_err_fail(err, EINVAL, "bad option (see --help)");
@@ -155,6 +159,75 @@ find_runtime(const char *name, struct berth_err *err)
 }
 
 /* ---- The daemon -------------------------------------------------------------------------- */
+
+/* glibc's per-thread cache and fast bins hold freed chunks that malloc_trim cannot give back:
+ * scattered among the live ones, they cost an idle shim some 80 KiB of heap. Only tunables turn
+ * them off, and glibc reads those when a program starts: so the daemon is this program started
+ * again with them set (exec_daemon), which also leaves the caller's heap behind. The caller's
+ * own GLIBC_TUNABLES is put back first thing (restore_tunables), so that neither the runtime
+ * nor the container sees ours. */
+#define DAEMON_TUNABLES "glibc.malloc.tcache_count=0:glibc.malloc.mxfast=0"
+#define SAVED_TUNABLES  "BERTH_SHIM_SAVED_GLIBC_TUNABLES"
+
+static void
+restore_tunables(void)
+{
+    const char *saved = getenv(SAVED_TUNABLES);
+
+    if (saved) {
+        setenv("GLIBC_TUNABLES", saved, 1);
+        unsetenv(SAVED_TUNABLES);
+    } else {
+        unsetenv("GLIBC_TUNABLES");
+    }
+}
+
+/* 0, 1 and 2 open, so that no fd of ours ever lands there (the caller may have closed them). */
+static void
+ensure_stdio(void)
+{
+    int fd;
+
+    while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+        ;
+    if (fd > 2)
+        close(fd);
+}
+
+/* Close what the caller left open without close-on-exec (a listening socket, a pipe): the
+ * daemon would hold it for the container's lifetime, and hand it on to the runtime. */
+static void
+close_inherited(int keep)
+{
+    if (keep > 3)
+        close_range(3, (unsigned)keep - 1, 0);
+    close_range((unsigned)keep + 1, ~0U, 0);
+}
+
+/* Start the daemon again as a new program; returns only if exec fails (the caller then goes on
+ * as the daemon itself, with glibc's defaults). */
+static void
+exec_daemon(int argc, char **argv, int ready)
+{
+    const char *old = getenv("GLIBC_TUNABLES");
+    cleanup_free char *tunables =
+        old ? xasprintf("%s:%s", old, DAEMON_TUNABLES) : xstrdup(DAEMON_TUNABLES);
+    cleanup_free char **args = xzalloc(((size_t)argc + 3) * sizeof(*args));
+    char fd[16];
+
+    snprintf(fd, sizeof(fd), "%d", ready);
+    for (int i = 0; i < argc; i++)
+        args[i] = argv[i];
+    args[argc] = "--ready-fd";
+    args[argc + 1] = fd;
+    if (old)
+        setenv(SAVED_TUNABLES, old, 1);
+    setenv("GLIBC_TUNABLES", tunables, 1);
+    fcntl(ready, F_SETFD, 0);
+    execv("/proc/self/exe", args);
+    fcntl(ready, F_SETFD, FD_CLOEXEC);
+    restore_tunables();
+}
 
 static void
 on_signal(struct shim_loop *loop, int signo, void *data)
@@ -309,7 +382,9 @@ int
 main(int argc, char **argv)
 {
     cleanup_err struct berth_err err = BERTH_ERR_INIT;
-    struct options o = {0};
+    struct options o = {.ready_fd = -1};
+
+    ensure_stdio();
     struct shim s = {0};
 
     if (parse_options(argc, argv, &o, &err) < 0) {
@@ -342,6 +417,13 @@ main(int argc, char **argv)
                                  .systemd_cgroup = o.systemd_cgroup,
                                  .debug = o.debug};
 
+    if (o.ready_fd >= 0) {
+        /* Started again by exec_daemon, in the daemon's place. */
+        restore_tunables();
+        fcntl(o.ready_fd, F_SETFD, FD_CLOEXEC);
+        return daemon_main(&s, o.ready_fd);
+    }
+
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0) {
         perror("berth-shim: pipe");
@@ -366,5 +448,7 @@ main(int argc, char **argv)
         _exit(1);
     if (daemon > 0)
         _exit(0);
+    close_inherited(p[1]);
+    exec_daemon(argc, argv, p[1]);
     return daemon_main(&s, p[1]);
 }

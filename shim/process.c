@@ -43,6 +43,18 @@ is_init(const struct shim_process *p)
 
 /* ---- The table --------------------------------------------------------------------------- */
 
+const char *
+shim_process_status_name(Berth__Shim__V1__Status status)
+{
+    switch (status) {
+    case BERTH__SHIM__V1__STATUS__CREATED: return "created";
+    case BERTH__SHIM__V1__STATUS__RUNNING: return "running";
+    case BERTH__SHIM__V1__STATUS__STOPPED: return "stopped";
+    case BERTH__SHIM__V1__STATUS__PAUSED: return "paused";
+    default: return "unknown";
+    }
+}
+
 struct shim_process *
 shim_process_find(struct shim *s, const char *exec_id)
 {
@@ -237,7 +249,8 @@ process_running(struct shim_process *p, pid_t pid, struct berth_err *err)
     return 0;
 }
 
-/* `<runtime> delete --force ID`: what is left of a create that failed half-way. */
+/* `<runtime> delete --force ID`: what is left of a create that failed half-way (the runtime
+ * refused, or the shim could not take the terminal or the pid). */
 static void
 rollback_create(struct shim *s)
 {
@@ -323,8 +336,13 @@ shim_process_create(struct shim_process *p, const Berth__Shim__V1__LogConfig *lo
         p->log_path = xstrdup(log->path);
         shim_io_set_log(p->io, p->log);
     }
+    /* A container of that id already in the runtime's root (runc's layout: <root>/<id>) is
+     * not ours to roll back when the runtime refuses to create it again. */
+    cleanup_free char *state = xasprintf("%s/%s", s->rt.root, s->id);
+    bool existed = berth_fs_exists(state);
     if (run_with_stdio(p, args, ARRAY_SIZE(args), pid_file, err) < 0) {
-        rollback_create(s);
+        if (!existed)
+            rollback_create(s);
         return -1;
     }
     berth_info("container created, init pid %d", (int)p->pid);
@@ -352,7 +370,9 @@ shim_process_start(struct shim_process *p, struct berth_err *err)
     struct shim *s = p->shim;
 
     if (p->status != BERTH__SHIM__V1__STATUS__CREATED)
-        return berth_err_fail(err, EBUSY, "process `%s` is already started", p->name);
+        return berth_err_fail(err, EBUSY, "%s `%s` is %s, not created",
+                              is_init(p) ? "task" : "exec", is_init(p) ? s->id : p->exec_id,
+                              shim_process_status_name(p->status));
     if (!is_init(p)) {
         if (start_exec(p, err) < 0)
             return -1;

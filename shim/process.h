@@ -67,6 +67,8 @@ struct shim_process *shim_process_new(struct shim *s, const char *exec_id, bool 
 void shim_process_remove(struct shim_process *p);
 
 struct shim_process *shim_process_find(struct shim *s, const char *exec_id);
+/* "created", "running", "stopped", "paused": for messages. */
+const char *shim_process_status_name(Berth__Shim__V1__Status status);
 struct shim_process *shim_process_by_pid(struct shim *s, pid_t pid);
 
 /* The init: open the log (log_path may be NULL) and run `<runtime> create`. On failure every

@@ -56,18 +56,12 @@ get_process(struct shim *s, const char *exec_id, struct berth_err *err)
 static struct shim_process *
 get_init_in(struct shim *s, unsigned states, struct berth_err *err)
 {
-    static const char *const words[] = {
-        [BERTH__SHIM__V1__STATUS__CREATED] = "created",
-        [BERTH__SHIM__V1__STATUS__RUNNING] = "running",
-        [BERTH__SHIM__V1__STATUS__STOPPED] = "stopped",
-        [BERTH__SHIM__V1__STATUS__PAUSED] = "paused",
-    };
     struct shim_process *p = get_init(s, err);
 
     if (p == NULL)
         return NULL;
     if (!(states & (1u << p->status))) {
-        berth_err_fail(err, EBUSY, "task `%s` is %s", s->id, words[p->status]);
+        berth_err_fail(err, EBUSY, "task `%s` is %s", s->id, shim_process_status_name(p->status));
         return NULL;
     }
     return p;
@@ -442,7 +436,7 @@ shim_task_pids(struct shim *s, const ProtobufCMessage *req, struct shim_reply *r
     struct shim_runtime_call call = SHIM_RUNTIME_CALL_INIT;
     const char *args[] = {"ps", "--format", "json", s->id, NULL};
 
-    if (get_init(s, err) == NULL)
+    if (get_init_in(s, IN(CREATED) | IN(RUNNING) | IN(PAUSED), err) == NULL)
         return -1;
     call.capture_stdout = true;
     if (run(s, args, &call, err) < 0)

@@ -7,7 +7,12 @@ load ../helpers
 load shim
 
 @test "shim: the command returns once the socket serves, the daemon is not its child" {
-	start_shim
+	# Its output to a pipe: the command's end must not wait for the daemon's. An fd left
+	# open by the caller must not reach the daemon.
+	exec 7>"$TMP/inherited"
+	timeout 10 "$SHIM" --namespace test --id "$ID" --bundle "$BUNDLE" --runtime "$OCIRUN" \
+		--runtime-root "$ROOT" </dev/null 2>&1 | timeout 10 cat
+	exec 7>&-
 	[ -S "$SOCK" ]
 	pid=$(shim_pid)
 	pid_alive "$pid"
@@ -16,6 +21,7 @@ load shim
 	[ "$(ps -o sid= -p "$pid" | tr -d ' ')" != "$(ps -o sid= -p $$ | tr -d ' ')" ]
 	[ "$(readlink "/proc/$pid/fd/0")" = /dev/null ]
 	[ "$(readlink "/proc/$pid/cwd")" = "$BUNDLE" ]
+	! ls -l "/proc/$pid/fd" | grep -q "$TMP/inherited"
 	grep -q 'tag=shim' "$BUNDLE/shim.log"
 
 	run_file sc Connect
