@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -129,19 +130,42 @@ client_flush(struct attach_client *c)
     return client_update(c);
 }
 
-/* Queue a frame; a client too far behind is dropped. */
+/* Queue a frame; a client too far behind is dropped. Returns false when the client is gone. */
 static bool
 client_send(struct attach_client *c, int stream, const char *buf, size_t len)
 {
     uint8_t h[8];
 
+    put_header(h, stream, (uint32_t)len);
+    if (c->out.len == 0) {
+        /* Nothing queued: write header and data at once, queue only the rest. */
+        struct iovec iov[2] = {{h, sizeof(h)}, {(void *)buf, len}};
+        ssize_t n;
+        do
+            n = writev(c->fd, iov, 2);
+        while (n < 0 && errno == EINTR);
+        if (n < 0 && errno != EAGAIN) {
+            client_close(c);
+            return false;
+        }
+        size_t done = n > 0 ? (size_t)n : 0;
+        if (done >= sizeof(h) + len)
+            return true;
+        if (done < sizeof(h)) {
+            shim_buf_add(&c->out, h + done, sizeof(h) - done);
+            done = 0;
+        } else {
+            done -= sizeof(h);
+        }
+        shim_buf_add(&c->out, buf + done, len - done);
+        return true;
+    }
     if (c->out.len + len > SHIM_ATTACH_QUEUE_MAX) {
         berth_warn("attach `%s`: client fell %zu bytes behind, disconnecting it", c->a->path,
                    c->out.len);
         client_close(c);
         return false;
     }
-    put_header(h, stream, (uint32_t)len);
     shim_buf_add(&c->out, h, sizeof(h));
     shim_buf_add(&c->out, buf, len);
     return true;

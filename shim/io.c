@@ -132,6 +132,23 @@ sink_write(struct shim_io *io, struct io_sink *s, const char *buf, size_t len)
 {
     if (s->fd < 0)
         return;
+    if (s->q.len == 0) {
+        /* Nothing queued: straight to the fifo, and only the rest is queued. */
+        ssize_t n;
+        do
+            n = write(s->fd, buf, len);
+        while (n < 0 && errno == EINTR);
+        if (n < 0 && errno != EAGAIN) {
+            sink_close(io, s, errno == EPIPE ? "reader went away" : strerror(errno));
+            return;
+        }
+        if (n > 0) {
+            buf += n;
+            len -= (size_t)n;
+        }
+        if (len == 0)
+            return;
+    }
     if (s->q.len + len > SHIM_IO_QUEUE_MAX) {
         sink_close(io, s, "its reader fell too far behind");
         return;
