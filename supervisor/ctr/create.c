@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Container options and Containers.Create for `containers create` and `run` (create.h).
+ */
+#include "supervisor/ctr/create.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "berth/supervisor/v1/containers.pb-c.h"
+#include "common/cleanup.h"
+#include "common/error.h"
+#include "common/json.h"
+#include "supervisor/ctr/client.h"
+#include "supervisor/ctr/ctr.h"
+#include "supervisor/ctr/spec.h"
+
+static const char create_help[] =
+    "   --rootfs DIR                 directory to use as the root filesystem\n"
+    "   --config FILE                a whole OCI config.json to start from instead of the\n"
+    "                                default spec (the options below still apply)\n"
+    "   --label KEY=VALUE            set a label (repeatable)\n"
+    "   --env KEY=VALUE, -e ...      set an environment variable (repeatable)\n"
+    "   --cwd DIR                    working directory of the process\n"
+    "   --user UID[:GID], -u ...     user of the process (or NAME[:GROUP] from the rootfs)\n"
+    "   --mount type=bind,src=HOST,dst=PATH,options=rbind:ro\n"
+    "                                add a mount (repeatable; type defaults to bind)\n"
+    "   --tty, -t                    allocate a terminal for the process\n"
+    "   --runtime-binary PATH        OCI runtime to run the container with\n"
+    "                                (default: the supervisor's)\n";
+
+static const char run_help[] =
+    "   --detach, -d                 do not stay attached: print nothing and return once the\n"
+    "                                task has started\n"
+    "   --rm                         delete the task and the container once the task exits\n";
+
+enum {
+    OPT_ROOTFS = 256,
+    OPT_CONFIG,
+    OPT_LABEL,
+    OPT_CWD,
+    OPT_MOUNT,
+    OPT_RUNTIME_BINARY,
+    OPT_RM,
+};
+
+int
+ctr_create_parse(bool run, int argc, char **argv, struct ctr_create_opts *o, struct berth_err *err)
+{
+    static const struct option opts[] = {
+        {"rootfs", required_argument, NULL, OPT_ROOTFS},
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"label", required_argument, NULL, OPT_LABEL},
+        {"env", required_argument, NULL, 'e'},
+        {"cwd", required_argument, NULL, OPT_CWD},
+        {"user", required_argument, NULL, 'u'},
+        {"mount", required_argument, NULL, OPT_MOUNT},
+        {"tty", no_argument, NULL, 't'},
+        {"runtime-binary", required_argument, NULL, OPT_RUNTIME_BINARY},
+        {"detach", no_argument, NULL, 'd'},
+        {"rm", no_argument, NULL, OPT_RM},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *cmd = run ? "run" : "containers create";
+    int c;
+    while ((c = getopt_long(argc, argv, "+e:u:tdh", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_ROOTFS: o->rootfs = optarg; break;
+        case OPT_CONFIG: o->config_file = optarg; break;
+        case OPT_LABEL: ctr_strv_push(&o->labels, &o->n_labels, optarg); break;
+        case 'e': ctr_strv_push(&o->env, &o->n_env, optarg); break;
+        case OPT_CWD: o->cwd = optarg; break;
+        case 'u': o->user = optarg; break;
+        case OPT_MOUNT: ctr_strv_push(&o->mounts, &o->n_mounts, optarg); break;
+        case 't': o->terminal = true; break;
+        case OPT_RUNTIME_BINARY: o->runtime_binary = optarg; break;
+        case 'd':
+            if (!run)
+                return ctr_bad_option(cmd, err);
+            o->detach = true;
+            break;
+        case OPT_RM:
+            if (!run)
+                return ctr_bad_option(cmd, err);
+            o->rm = true;
+            break;
+        case 'h':
+            if (run) {
+                cleanup_free char *help = xasprintf("%s%s", run_help, create_help);
+                ctr_usage(cmd, "[options] --rootfs DIR ID [CMD [ARGS...]]",
+                          "Create a container and run its task. Unless detached, berth-ctr\n"
+                          "stays attached to the process's stdio (fifos), forwards signals\n"
+                          "to it, deletes the task when it exits, and exits with its exit\n"
+                          "status. The command defaults to /bin/sh.\n",
+                          help);
+            } else {
+                ctr_usage(cmd, "[options] --rootfs DIR ID [CMD [ARGS...]]",
+                          "Create a container (metadata only: `tasks start` runs it). The\n"
+                          "command defaults to /bin/sh.\n",
+                          create_help);
+            }
+            return 1;
+        default: return ctr_bad_option(cmd, err);
+        }
+    }
+    if (optind >= argc)
+        return berth_err_fail(err, EINVAL, "`%s` requires a container id", cmd);
+    if (o->detach && o->rm)
+        return berth_err_fail(err, EINVAL, "--rm and --detach cannot be used together");
+    if (!o->rootfs && !o->config_file)
+        return berth_err_fail(err, EINVAL, "`%s` requires --rootfs", cmd);
+    o->id = argv[optind];
+    o->args = argv + optind + 1;
+    return 0;
+}
+
+/* --rootfs as an absolute path of a directory. */
+static char *
+rootfs_path(const char *rootfs, struct berth_err *err)
+{
+    struct stat st;
+    char *abs = realpath(rootfs, NULL);
+    if (!abs) {
+        berth_err_set(err, errno, "rootfs `%s`", rootfs);
+        return NULL;
+    }
+    if (stat(abs, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        free(abs);
+        berth_err_fail(err, ENOTDIR, "rootfs `%s` is not a directory", rootfs);
+        return NULL;
+    }
+    return abs;
+}
+
+/* The container's root directory: --rootfs, else the config's root.path when absolute. */
+static const char *
+spec_root(struct json_object *spec)
+{
+    struct json_object *root = NULL, *path = NULL;
+    if (json_object_object_get_ex(spec, "root", &root) &&
+        json_object_object_get_ex(root, "path", &path) &&
+        json_object_is_type(path, json_type_string)) {
+        const char *s = json_object_get_string(path);
+        return s[0] == '/' ? s : NULL;
+    }
+    return NULL;
+}
+
+int
+ctr_create_container(struct ctr_global *g, const struct ctr_create_opts *o, struct berth_err *err)
+{
+    Berth__Supervisor__V1__Container ctr = BERTH__SUPERVISOR__V1__CONTAINER__INIT;
+    Berth__Supervisor__V1__Runtime runtime = BERTH__SUPERVISOR__V1__RUNTIME__INIT;
+    Berth__Supervisor__V1__RuntimeOptions ropts = BERTH__SUPERVISOR__V1__RUNTIME_OPTIONS__INIT;
+    Berth__Supervisor__V1__CreateContainerRequest req =
+        BERTH__SUPERVISOR__V1__CREATE_CONTAINER_REQUEST__INIT;
+    cleanup_pb Berth__Supervisor__V1__CreateContainerResponse *resp = NULL;
+    cleanup_free char *rootfs = NULL;
+    ProtobufCMessage **labels = NULL;
+    size_t n_labels = 0;
+
+    if (o->rootfs && !(rootfs = rootfs_path(o->rootfs, err)))
+        return -1;
+    struct ctr_spec_opts so = {
+        .id = o->id,
+        .rootfs = rootfs,
+        .config_file = o->config_file,
+        .process = {.args = o->args,
+                    .env = o->env,
+                    .cwd = o->cwd,
+                    .user = o->user,
+                    .terminal = o->terminal},
+        .mounts = o->mounts,
+    };
+    cleanup_json struct json_object *spec = ctr_spec_new(&so, err);
+    if (!spec)
+        return -1;
+    const char *root = rootfs ? rootfs : spec_root(spec);
+    if (!root)
+        return berth_err_fail(err, EINVAL,
+                              "no root filesystem: give --rootfs, or an absolute root.path in "
+                              "the config");
+    if (ctr_map_from_args(&berth__supervisor__v1__container__labels_entry__descriptor, o->labels,
+                          o->n_labels, false, &labels, &n_labels, err) < 0)
+        return -1;
+    size_t spec_len;
+    const char *spec_json = json_object_to_json_string_length(
+        spec, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &spec_len);
+    ropts.binary = (char *)(o->runtime_binary ? o->runtime_binary : "");
+    runtime.name = CTR_DEFAULT_RUNTIME;
+    runtime.options = &ropts;
+    ctr.id = (char *)o->id;
+    ctr.labels = (Berth__Supervisor__V1__Container__LabelsEntry **)labels;
+    ctr.n_labels = n_labels;
+    ctr.runtime = &runtime;
+    ctr.spec.data = (uint8_t *)spec_json;
+    ctr.spec.len = spec_len;
+    ctr.rootfs = (char *)root;
+    req.container = &ctr;
+    int r = ctr_call(g, &berth__supervisor__v1__containers__descriptor, "Create", &req.base, &resp,
+                     err);
+    ctr_map_free(labels, n_labels);
+    return r < 0 ? -1 : 0;
+}
+
+void
+ctr_create_opts_free(struct ctr_create_opts *o)
+{
+    free(o->labels);
+    free(o->env);
+    free(o->mounts);
+    o->labels = o->env = o->mounts = NULL;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The OCI spec berth-ctr gives a new container (ocirun's default, adapted to the command
+ * line) and the process spec of an exec (the container's process, adapted).
+ */
+#ifndef BERTH_SUPERVISOR_CTR_SPEC_H
+#define BERTH_SUPERVISOR_CTR_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct berth_err;
+struct json_object;
+
+/* What the command line says about a process. Strings and vectors are borrowed. */
+struct ctr_process_opts {
+    char **args;     /* NULL-terminated; NULL or empty: keep what the spec has */
+    char **env;      /* KEY=VALUE, NULL-terminated or NULL; replaces the same KEY */
+    const char *cwd; /* NULL: keep */
+    const char
+        *user; /* "uid[:gid]" or "name[:group]" (names looked up in the rootfs); NULL: keep */
+    bool terminal;
+};
+
+struct ctr_spec_opts {
+    const char *id;          /* becomes the hostname */
+    const char *rootfs;      /* absolute; root.path (NULL: keep the config file's) */
+    const char *config_file; /* a whole config.json to start from instead of the default */
+    struct ctr_process_opts process;
+    char **mounts; /* --mount values, NULL-terminated or NULL */
+};
+
+/* A new spec. Without a config file: ocirun's default, with args /bin/sh unless given, env
+ * PATH (and TERM=xterm with a terminal) plus the given env, hostname id, root.path rootfs
+ * (writable), and the extra mounts. With one, that file with only what was given applied. */
+struct json_object *ctr_spec_new(const struct ctr_spec_opts *o, struct berth_err *err);
+
+/* The "process" of an exec in a container with spec: a copy of the spec's process with o
+ * applied (args must be given). rootfs (may be NULL) is where user names are looked up. */
+struct json_object *ctr_spec_exec_process(struct json_object *spec, const char *rootfs,
+                                          const struct ctr_process_opts *o, struct berth_err *err);
+
+/* Does the spec ask for a terminal (process.terminal)? */
+bool ctr_spec_terminal(struct json_object *spec);
+
+#endif
