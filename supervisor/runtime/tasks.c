@@ -395,6 +395,20 @@ default_log_path(struct sup_tasks *t, const char *ns, const char *id)
     return xasprintf("%s/logs/%s/%s/%s-json.log", t->root, ns, id, id);
 }
 
+// The shim gives every process a stdin pipe and keeps it open for attach clients; a process
+// nobody will write to must read EOF instead of blocking (docker without -i, ctr run -d).
+static int
+close_unused_stdin(struct sup_shim *s, const char *exec_id, const Berth__Supervisor__V1__IO *io,
+                   struct berth_err *err)
+{
+    if (io && ((io->stdin && *io->stdin) || io->open_stdin))
+        return 0;
+    Berth__Shim__V1__CloseIORequest req = BERTH__SHIM__V1__CLOSE_IOREQUEST__INIT;
+    req.exec_id = (char *)exec_id;
+    req.stdin = true;
+    return sup_shim_call(s, "CloseIO", &req.base, NULL, NULL, SHIM_TIMEOUT_MS, err);
+}
+
 // Spawn the shim, connect, and ask it to create the container.
 static int
 start_shim(struct task *task, const Berth__Supervisor__V1__CreateTaskRequest *req,
@@ -442,7 +456,7 @@ start_shim(struct task *task, const Berth__Supervisor__V1__CreateTaskRequest *re
         return -1;
     *pid = cresp->pid;
     berth__shim__v1__create_response__free_unpacked(cresp, NULL);
-    return 0;
+    return close_unused_stdin(s, "", req->io, err);
 }
 
 // Undo a create that failed after the bundle was made: the shim (if it got that far) has
@@ -713,6 +727,9 @@ sup_tasks_exec(struct sup_tasks *t, const char *ns,
         return berth_err_wrap(err, "exec `%s` in task `%s`", er->exec_id, er->container_id);
     *attach_socket = xstrdup(r->attach_socket);
     berth__shim__v1__exec_response__free_unpacked(r, NULL);
+    cleanup_shim struct sup_shim *s = task_shim(task, err);
+    if (!s || close_unused_stdin(s, er->exec_id, er->io, err) < 0)
+        return berth_err_wrap(err, "exec `%s` in task `%s`", er->exec_id, er->container_id);
     Berth__Supervisor__V1__TaskExecAdded ev = BERTH__SUPERVISOR__V1__TASK_EXEC_ADDED__INIT;
     ev.container_id = er->container_id;
     ev.exec_id = er->exec_id;

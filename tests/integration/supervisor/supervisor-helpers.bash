@@ -45,7 +45,7 @@ start_supervisor() {
 	local bin=${1:-$SUPERVISOR}
 	rm -f "$SOCK"
 	"$bin" --root "$SROOT" --state "$SSTATE" --address "$SOCK" --runtime "$OCIRUN" \
-		--shim "$SHIM" --debug 2>>"$TMP/supervisor.log" &
+		--shim "$SHIM" --debug 2>>"$TMP/supervisor.log" 3>&- &
 	SUP_PID=$!
 	retry 100 0.1 test -S "$SOCK" || {
 		cat "$TMP/supervisor.log" >&2
