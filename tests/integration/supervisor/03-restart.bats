@@ -29,7 +29,7 @@ wait_gone() {
 	ctr run -d --rootfs "$TMP/rootfs-$a" "$a" sleep 1000
 	ctr run -d --rootfs "$TMP/rootfs-$b" "$b" sh -c 'while [ ! -e /go ]; do sleep 0.1; done; exit 7'
 	ctr run -d --rootfs "$TMP/rootfs-$c" "$c" sleep 1000
-	retry 50 0.1 [ "$(task_status "$b")" = RUNNING ]
+	retry 50 0.1 task_status_is "$b" RUNNING
 	local pid_a pid_b pid_c
 	pid_a=$(task_json "$a" | jq -r .pid)
 	pid_b=$(task_json "$b" | jq -r .pid)
@@ -69,7 +69,7 @@ wait_gone() {
 	[ "$(task_status "$b")" = STOPPED ]
 	[ "$(task_json "$b" | jq -r .exit_status)" = 7 ]
 	ctr tasks kill -s KILL "$a"
-	retry 50 0.1 [ "$(task_status "$a")" = STOPPED ]
+	retry 50 0.1 task_status_is "$a" STOPPED
 	[ "$(task_json "$a" | jq -r .exit_status)" = 137 ]
 	for x in $a $b $c; do
 		ctr tasks rm -f "$x"

@@ -14,12 +14,12 @@ shim_of() {
 	start_supervisor
 	make_rootfs "$TMP/rootfs"
 	ctr run -d --rootfs "$TMP/rootfs" "$ID" sleep 1000
-	retry 50 0.1 [ "$(task_status "$ID")" = RUNNING ]
+	retry 50 0.1 task_status_is "$ID" RUNNING
 	local pid shim
 	pid=$(task_json "$ID" | jq -r .pid)
 	shim=$(shim_of "$ID")
 	kill -KILL "$shim"
-	retry 100 0.1 [ "$(task_status "$ID")" = STOPPED ]
+	retry 100 0.1 task_status_is "$ID" STOPPED
 	[ "$(task_json "$ID" | jq -r .exit_status)" = 137 ]
 	# Gone, not running on without a parent to reap it or hold its stdio.
 	retry 50 0.1 bash -c "! kill -0 $pid 2>/dev/null || grep -q '^[0-9]* ([^)]*) Z' /proc/$pid/stat"
@@ -32,13 +32,13 @@ shim_of() {
 	start_supervisor
 	make_rootfs "$TMP/rootfs"
 	ctr run -d --rootfs "$TMP/rootfs" "$ID" sleep 1000
-	retry 50 0.1 [ "$(task_status "$ID")" = RUNNING ]
+	retry 50 0.1 task_status_is "$ID" RUNNING
 	local pid
 	pid=$(task_json "$ID" | jq -r .pid)
 	kill_supervisor KILL
 	kill -KILL "$(shim_of "$ID")"
 	start_supervisor
-	retry 50 0.1 [ "$(task_status "$ID")" = STOPPED ]
+	retry 50 0.1 task_status_is "$ID" STOPPED
 	[ "$(task_json "$ID" | jq -r .exit_status)" = 137 ]
 	retry 50 0.1 bash -c "! kill -0 $pid 2>/dev/null || grep -q '^[0-9]* ([^)]*) Z' /proc/$pid/stat"
 	ctr tasks rm "$ID"

@@ -10,7 +10,9 @@
 #   kill_supervisor [SIGNAL]    stop it (default TERM) and wait for it to go
 #   ctr ARGS...                 berth-ctr against this stack
 #   make_rootfs DIR             a busybox root filesystem at DIR
-# and tears everything down: tasks killed and deleted, supervisor stopped, shims gone.
+# and tears everything down: tasks killed and deleted, supervisor stopped, shims gone. In a
+# sanitizer build (BERTH_SANITIZE), a test also fails at teardown when the supervisor, a shim,
+# ocirun or berth-ctr reported an error: see sanitizer_reports.
 
 BERTH_BUILD_DIR=${BERTH_BUILD_DIR:-}
 bin_of() {
@@ -32,11 +34,42 @@ supervisor_setup() {
 	SOCK=$TMP/s.sock
 	ROOT=$SSTATE/runtime/default
 	SUP_PID=
+	# ASan and LeakSanitizer reports of every process below this test (a shim's log goes
+	# with its task) land in $TMP/sanitizer.<pid>. UBSan keeps writing to stderr (in ASan's
+	# runtime it ignores log_path): the supervisor's lands in supervisor.log, a shim's in its
+	# shim.log. Options given by the caller (ctest's) are kept.
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$TMP/sanitizer"
 	on_teardown supervisor_cleanup
 }
 
 setup() {
 	supervisor_setup
+}
+
+# sanitizer_reports: print the sanitizer reports of this test's stack (for teardown, once
+# the supervisor has stopped, LeakSanitizer reporting as it exits); fail if there are any.
+sanitizer_reports() {
+	local f found=0
+	for f in "$TMP"/sanitizer.* "$TMP/supervisor.log" "$SSTATE"/tasks/*/*/shim.log; do
+		[ -f "$f" ] || continue
+		if grep -qE 'ERROR: AddressSanitizer|LeakSanitizer|runtime error:' "$f"; then
+			echo "sanitizer report in $f:" >&2
+			grep -E -A40 'ERROR: AddressSanitizer|LeakSanitizer|runtime error:' "$f" | head -80 >&2
+			found=1
+		fi
+	done
+	return $found
+}
+
+teardown() {
+	local rc=0
+	# Only a stack this test made (TMP unset: setup skipped or failed early).
+	if [[ "${TMP:-}" == */berth-it.* ]] && [ -n "${SSTATE:-}" ]; then
+		supervisor_cleanup
+		sanitizer_reports || rc=1
+	fi
+	berth_teardown || rc=1
+	return $rc
 }
 
 # start_supervisor [BINARY]: the supervisor (or another build of it: an upgrade), logging to
@@ -71,6 +104,10 @@ shim_pids() {
 	pgrep -f "berth-shim .*--bundle $SSTATE/" || true
 }
 
+no_shims() {
+	[ -z "$(shim_pids)" ]
+}
+
 make_rootfs() {
 	local dir=$1
 	local cache=${BATS_FILE_TMPDIR:-$TMP}/busybox-bundle
@@ -90,9 +127,17 @@ task_status() {
 	task_json "$1" | jq -r .status
 }
 
+# task_status_is ID STATUS: for retry, which must re-run the check itself
+# (`retry 10 0.1 [ "$(task_status x)" = y ]` would expand the status once, before retrying).
+task_status_is() {
+	[ "$(task_status "$1")" = "$2" ]
+}
+
 supervisor_cleanup() {
 	local ns c
+	local deleted=
 	if [ -n "$SUP_PID" ] && [ -S "$SOCK" ]; then
+		deleted=1
 		for ns in $(ctr namespaces ls -q 2>/dev/null); do
 			for c in $("$CTR" --address "$SOCK" --namespace "$ns" tasks ls --format json 2>/dev/null |
 				jq -r '(if type == "array" then . else .tasks end)[].container_id'); do
@@ -102,6 +147,11 @@ supervisor_cleanup() {
 		done
 	fi
 	kill_supervisor TERM
+	# A shim exits by itself once its task is deleted: give it a moment (and LeakSanitizer
+	# the time to report) before killing what is left.
+	if [ -n "$deleted" ]; then
+		retry 20 0.1 no_shims >/dev/null 2>&1 || true
+	fi
 	local p
 	for p in $(shim_pids); do
 		kill -KILL "$p" 2>/dev/null || true
