@@ -50,25 +50,12 @@ c_list(struct berth_rpc_call *call, const ProtobufCMessage *msg, void *data)
         return sup_reply(call, -1, NULL, &err);
     if (sup_require_namespace(call, d, ns) < 0)
         return;
-    struct berth_filter *f = berth_filter_parse((const char *const *)req->filters, req->n_filters, &err);
-    if (!f)
-        return sup_reply(call, -1, NULL, &err);
     Berth__Supervisor__V1__ListContainersResponse *r = xmalloc(sizeof(*r));
     berth__supervisor__v1__list_containers_response__init(r);
-    container_t **all = NULL;
-    size_t n = 0;
-    int rc = sup_store_container_list(d->store, ns, &all, &n, &err);
-    if (rc == 0) {
-        r->containers = xzalloc((n + 1) * sizeof(*r->containers));
-        for (size_t i = 0; i < n; i++) {
-            if (berth_filter_match(f, &all[i]->base, NULL))
-                r->containers[r->n_containers++] = all[i];
-            else
-                berth__supervisor__v1__container__free_unpacked(all[i], NULL);
-        }
-        free(all);
-    }
-    berth_filter_free(f);
+    int rc = sup_store_container_list(d->store, ns, &r->containers, &r->n_containers, &err);
+    if (rc == 0)
+        rc = sup_filter_list(req->filters, req->n_filters, (ProtobufCMessage **)r->containers,
+                             r->n_containers, &r->n_containers, &err);
     sup_reply(call, rc, &r->base, &err);
 }
 

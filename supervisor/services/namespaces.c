@@ -24,25 +24,12 @@ ns_list(struct berth_rpc_call *call, const ProtobufCMessage *msg, void *data)
     struct sup_daemon *d = data;
     const Berth__Supervisor__V1__ListNamespacesRequest *req = (const void *)msg;
     cleanup_err struct berth_err err = BERTH_ERR_INIT;
-    struct berth_filter *f = berth_filter_parse((const char *const *)req->filters, req->n_filters, &err);
-    if (!f)
-        return sup_reply(call, -1, NULL, &err);
     Berth__Supervisor__V1__ListNamespacesResponse *r = xmalloc(sizeof(*r));
     berth__supervisor__v1__list_namespaces_response__init(r);
-    namespace_t **all = NULL;
-    size_t n = 0;
-    int rc = sup_store_namespace_list(d->store, &all, &n, &err);
-    if (rc == 0) {
-        r->namespaces = xzalloc((n + 1) * sizeof(*r->namespaces));
-        for (size_t i = 0; i < n; i++) {
-            if (berth_filter_match(f, &all[i]->base, NULL))
-                r->namespaces[r->n_namespaces++] = all[i];
-            else
-                berth__supervisor__v1__namespace__free_unpacked(all[i], NULL);
-        }
-        free(all);
-    }
-    berth_filter_free(f);
+    int rc = sup_store_namespace_list(d->store, &r->namespaces, &r->n_namespaces, &err);
+    if (rc == 0)
+        rc = sup_filter_list(req->filters, req->n_filters, (ProtobufCMessage **)r->namespaces,
+                             r->n_namespaces, &r->n_namespaces, &err);
     sup_reply(call, rc, &r->base, &err);
 }
 

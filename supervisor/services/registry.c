@@ -9,6 +9,7 @@
 
 #include "common/cleanup.h"
 #include "common/error.h"
+#include "common/filter.h"
 #include "supervisor/daemon.h"
 #include "supervisor/store/store.h"
 
@@ -71,4 +72,21 @@ sup_require_namespace(struct berth_rpc_call *call, struct sup_daemon *d, const c
         return -1;
     }
     return 0;
+}
+
+int
+sup_filter_list(char *const *filters, size_t n_filters, ProtobufCMessage **v, size_t n,
+                size_t *kept, struct berth_err *err)
+{
+    struct berth_filter *f = berth_filter_parse((const char *const *)filters, n_filters, err);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (f && berth_filter_match(f, v[i], NULL))
+            v[k++] = v[i];
+        else
+            protobuf_c_message_free_unpacked(v[i], NULL);
+    }
+    berth_filter_free(f);
+    *kept = k;
+    return f ? 0 : -1;
 }

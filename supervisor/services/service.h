@@ -45,6 +45,12 @@ void sup_reply_static(struct berth_rpc_call *call, int rc, const ProtobufCMessag
 /* Fails the call with ENOENT unless namespace ns exists; returns -1 then (call finished). */
 int sup_require_namespace(struct berth_rpc_call *call, struct sup_daemon *d, const char *ns);
 
+/* Keep the messages of v[0..n) that match the call's filter strings, in order, freeing the
+ * others (protobuf_c_message_free_unpacked); *kept gets how many stay. Returns -1 with err
+ * (EINVAL) on a malformed filter, having freed all of v's messages (not v). */
+int sup_filter_list(char *const *filters, size_t n_filters, ProtobufCMessage **v, size_t n,
+                    size_t *kept, struct berth_err *err);
+
 #define SUP_NAMESPACE_HEADER "berth-namespace"
 
 #endif

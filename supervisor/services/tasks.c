@@ -90,25 +90,12 @@ t_list(struct berth_rpc_call *call, const ProtobufCMessage *msg, void *data)
         return sup_reply(call, -1, NULL, &err);
     if (sup_require_namespace(call, d, ns) < 0)
         return;
-    struct berth_filter *f = berth_filter_parse((const char *const *)req->filters, req->n_filters, &err);
-    if (!f)
-        return sup_reply(call, -1, NULL, &err);
     Berth__Supervisor__V1__ListTasksResponse *r = xmalloc(sizeof(*r));
     berth__supervisor__v1__list_tasks_response__init(r);
-    Berth__Supervisor__V1__Process **all = NULL;
-    size_t n = 0;
-    int rc = sup_tasks_list(d->tasks, ns, &all, &n, &err);
-    if (rc == 0) {
-        r->tasks = xzalloc((n + 1) * sizeof(*r->tasks));
-        for (size_t i = 0; i < n; i++) {
-            if (berth_filter_match(f, &all[i]->base, NULL))
-                r->tasks[r->n_tasks++] = all[i];
-            else
-                berth__supervisor__v1__process__free_unpacked(all[i], NULL);
-        }
-        free(all);
-    }
-    berth_filter_free(f);
+    int rc = sup_tasks_list(d->tasks, ns, &r->tasks, &r->n_tasks, &err);
+    if (rc == 0)
+        rc = sup_filter_list(req->filters, req->n_filters, (ProtobufCMessage **)r->tasks,
+                             r->n_tasks, &r->n_tasks, &err);
     sup_reply(call, rc, &r->base, &err);
 }
 
