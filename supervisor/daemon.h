@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 struct sup_events;
+struct sup_snapshotter;
 struct sup_store;
 struct sup_tasks;
 
@@ -23,6 +24,7 @@ struct sup_daemon {
     struct sup_store *store;
     struct sup_tasks *tasks;
     struct sup_events *events;
+    struct sup_snapshotter *snapshots; /* <root>/snapshots */
 };
 
 #endif

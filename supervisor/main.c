@@ -26,6 +26,7 @@
 #include "supervisor/events/exchange.h"
 #include "supervisor/runtime/tasks.h"
 #include "supervisor/services/service.h"
+#include "supervisor/snapshot/snapshot.h"
 #include "supervisor/store/store.h"
 
 static const char usage[] =
@@ -159,6 +160,9 @@ run(struct sup_daemon *d, struct berth_err *err)
     d->tasks = sup_tasks_new(&to);
     int rc = -1;
     struct berth_rpc_server *srv = NULL;
+    cleanup_free char *snapshots = xasprintf("%s/snapshots", d->root);
+    if (sup_snapshotter_open(snapshots, &d->snapshots, err) < 0)
+        goto out;
     if (sup_tasks_recover(d->tasks, err) < 0)
         goto out;
     srv = berth_rpc_server_new(d->address, err);
@@ -179,6 +183,7 @@ out:
     berth_rpc_server_free(srv, 2000);
     sup_tasks_free(d->tasks);
     sup_events_free(d->events);
+    sup_snapshotter_close(d->snapshots);
     sup_store_close(d->store);
     return rc;
 }

@@ -21,6 +21,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "supervisor/ctr/client.h"
+#include "supervisor/ctr/snapshots.h"
 
 static const struct ctr_cmd commands[] = {
     {"version", NULL, ctr_cmd_version, "print the client and server versions"},
@@ -29,6 +30,7 @@ static const struct ctr_cmd commands[] = {
     {"tasks", "task t", ctr_cmd_tasks, "manage tasks"},
     {"run", NULL, ctr_cmd_run, "run a container (create it, then create and start its task)"},
     {"events", "event", ctr_cmd_events, "display the supervisor's events"},
+    {"snapshots", "snapshot", ctr_cmd_snapshots, "manage snapshots"},
 };
 
 static void
