@@ -55,8 +55,6 @@ expect_err(int r, struct berth_err *err, int code, const char *substr)
     assert_non_null(err->msg);
     if (err->code != code)
         fail_msg("code %d, not %d: %s", err->code, code, err->msg);
-    if (getenv("SHOW_ERRORS"))
-        print_message("  error: %s\n", err->msg);
     if (substr && strstr(err->msg, substr) == NULL)
         fail_msg("message `%s` lacks `%s`", err->msg, substr);
     berth_err_clear(err);
