@@ -37,6 +37,9 @@ static const char create_help[] =
 static const char run_help[] =
     "   --detach, -d                 do not stay attached: print nothing and return once the\n"
     "                                task has started\n"
+    "   --interactive, -i            keep the process's stdin open even when nothing is\n"
+    "                                attached to it, for a later `tasks attach` (with -d;\n"
+    "                                otherwise a detached process reads EOF at once)\n"
     "   --rm                         delete the task and the container once the task exits\n";
 
 enum {
@@ -63,13 +66,14 @@ ctr_create_parse(bool run, int argc, char **argv, struct ctr_create_opts *o, str
         {"tty", no_argument, NULL, 't'},
         {"runtime-binary", required_argument, NULL, OPT_RUNTIME_BINARY},
         {"detach", no_argument, NULL, 'd'},
+        {"interactive", no_argument, NULL, 'i'},
         {"rm", no_argument, NULL, OPT_RM},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *cmd = run ? "run" : "containers create";
     int c;
-    while ((c = getopt_long(argc, argv, "+e:u:tdh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+e:u:tdih", opts, NULL)) != -1) {
         switch (c) {
         case OPT_ROOTFS: o->rootfs = optarg; break;
         case OPT_CONFIG: o->config_file = optarg; break;
@@ -84,6 +88,11 @@ ctr_create_parse(bool run, int argc, char **argv, struct ctr_create_opts *o, str
             if (!run)
                 return ctr_bad_option(cmd, err);
             o->detach = true;
+            break;
+        case 'i':
+            if (!run)
+                return ctr_bad_option(cmd, err);
+            o->interactive = true;
             break;
         case OPT_RM:
             if (!run)

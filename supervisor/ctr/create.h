@@ -18,16 +18,17 @@ struct ctr_create_opts {
     const char *config_file;    /* --config */
     const char *runtime_binary; /* --runtime-binary */
     const char *cwd, *user;
-    bool terminal; /* -t */
-    bool detach;   /* run -d */
-    bool rm;       /* run --rm */
-    char **args;   /* after the id; borrowed from argv */
+    bool terminal;    /* -t */
+    bool detach;      /* run -d */
+    bool interactive; /* run -i: the process's stdin stays open for `tasks attach` */
+    bool rm;          /* run --rm */
+    char **args;      /* after the id; borrowed from argv */
     /* Vectors own only their arrays; the strings are argv's. */
     char **labels, **env, **mounts;
     size_t n_labels, n_env, n_mounts;
 };
 
-/* Parse the options of `containers create` (run false) or `run` (which adds -d and --rm)
+/* Parse the options of `containers create` (run false) or `run` (which adds -d, -i and --rm)
  * and the ID [CMD ARGS...] after them. Returns 1 when help was printed, 0 to go on, -1 with
  * err. */
 int ctr_create_parse(bool run, int argc, char **argv, struct ctr_create_opts *o,

@@ -55,6 +55,7 @@ create_process(struct ctr_global *g, const struct ctr_launch *l, const struct ct
     io.stdout = f->stdout_path ? f->stdout_path : "";
     io.stderr = f->stderr_path ? f->stderr_path : "";
     io.terminal = l->terminal;
+    io.open_stdin = l->open_stdin;
     if (!l->exec_id) {
         Berth__Supervisor__V1__CreateTaskRequest req =
             BERTH__SUPERVISOR__V1__CREATE_TASK_REQUEST__INIT;
@@ -95,7 +96,9 @@ kill_process(struct ctr_global *g, const struct ctr_launch *l, int sig, struct b
     return ctr_call(g, TASKS, "Kill", &req.base, &resp, err);
 }
 
-/* A process created but not started: kill it, wait for it and delete it, best effort. */
+/* A process created but not started: kill it, wait for it and delete it, best effort. An exec
+ * whose start failed is gone already (the shim drops it): not finding it is no reason to
+ * warn. */
 static void
 roll_back(struct ctr_global *g, const struct ctr_launch *l)
 {
@@ -112,8 +115,12 @@ roll_back(struct ctr_global *g, const struct ctr_launch *l)
     berth_err_clear(&ignored);
     del.container_id = (char *)l->container_id;
     del.exec_id = exec_id_of(l);
-    if (ctr_call(g, TASKS, "Delete", &del.base, &deleted, &ignored) < 0)
-        berth_err_warn(&ignored);
+    if (ctr_call(g, TASKS, "Delete", &del.base, &deleted, &ignored) < 0) {
+        if (ignored.code == ENOENT)
+            berth_err_clear(&ignored);
+        else
+            berth_err_warn(&ignored);
+    }
 }
 
 int

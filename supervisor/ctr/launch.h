@@ -17,7 +17,9 @@ struct ctr_launch {
     const char *exec_id;   /* NULL: the task's init (Tasks.Create), else an exec (Tasks.Exec) */
     const char *exec_spec; /* exec: the OCI process, JSON */
     bool terminal;
-    bool detach; /* name no fifos; return once started */
+    bool detach;     /* name no fifos; return once started */
+    bool open_stdin; /* -i: keep the process's stdin open without a fifo (IO.open_stdin), for
+                      * a later `tasks attach`; without it a detached process reads EOF */
 };
 
 /* Create the process and start it. Detached, return then (*exit_status 0). Attached, copy

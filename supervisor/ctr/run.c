@@ -39,7 +39,10 @@ delete_task(struct ctr_global *g, const char *id, struct berth_err *err)
 static int
 run(struct ctr_global *g, const struct ctr_create_opts *o, struct berth_err *err)
 {
-    struct ctr_launch l = {.container_id = o->id, .terminal = o->terminal, .detach = o->detach};
+    struct ctr_launch l = {.container_id = o->id,
+                           .terminal = o->terminal,
+                           .detach = o->detach,
+                           .open_stdin = o->interactive};
     bool started;
     int status;
     if (ctr_create_container(g, o, err) < 0)

@@ -385,3 +385,12 @@ ctr_spec_terminal(struct json_object *spec)
     return json_object_object_get_ex(spec, "process", &p) &&
            json_object_object_get_ex(p, "terminal", &t) && json_object_get_boolean(t);
 }
+
+int
+ctr_spec_set_terminal(struct json_object *spec, struct berth_err *err)
+{
+    const struct ctr_process_opts o = {.terminal = true};
+    struct json_object *p = child_object(spec, "process");
+    json_object_object_add(p, "terminal", json_object_new_boolean(true));
+    return apply_process(p, NULL, &o, err);
+}

@@ -43,4 +43,7 @@ struct json_object *ctr_spec_exec_process(struct json_object *spec, const char *
 /* Does the spec ask for a terminal (process.terminal)? */
 bool ctr_spec_terminal(struct json_object *spec);
 
+/* Make the spec ask for one: process.terminal, and TERM=xterm unless the env has a TERM. */
+int ctr_spec_set_terminal(struct json_object *spec, struct berth_err *err);
+
 #endif

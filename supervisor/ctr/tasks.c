@@ -70,29 +70,62 @@ delete_process(struct ctr_global *g, const char *id, const char *exec_id, struct
 
 /* ---------------------------------------------------------------- start */
 
+/* `tasks start -t` of a container made without a terminal. The supervisor gives a task the
+ * terminal its spec asks for, whatever the IO says, so the spec is updated first; otherwise
+ * the process would get pipes while we read a pty's single output stream, and lose stderr. */
+static int
+give_terminal(struct ctr_global *g, const char *id, struct json_object *spec, struct berth_err *err)
+{
+    static char *mask[] = {"spec"};
+    Berth__Supervisor__V1__Container c = BERTH__SUPERVISOR__V1__CONTAINER__INIT;
+    Berth__Supervisor__V1__UpdateContainerRequest req =
+        BERTH__SUPERVISOR__V1__UPDATE_CONTAINER_REQUEST__INIT;
+    cleanup_pb Berth__Supervisor__V1__UpdateContainerResponse *resp = NULL;
+    size_t len;
+    if (ctr_spec_set_terminal(spec, err) < 0)
+        return -1;
+    const char *json = json_object_to_json_string_length(
+        spec, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    c.id = (char *)id;
+    c.spec.data = (uint8_t *)json;
+    c.spec.len = len;
+    req.container = &c;
+    req.update_mask = mask;
+    req.n_update_mask = 1;
+    if (ctr_call(g, CONTAINERS, "Update", &req.base, &resp, err) < 0)
+        return berth_err_wrap(err, "give container `%s` a terminal", id);
+    return 0;
+}
+
 static int
 cmd_start(struct ctr_global *g, int argc, char **argv, struct berth_err *err)
 {
     static const struct option opts[] = {
         {"detach", no_argument, NULL, 'd'},
         {"tty", no_argument, NULL, 't'},
+        {"interactive", no_argument, NULL, 'i'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct ctr_launch l = {0};
     int c;
-    while ((c = getopt_long(argc, argv, "+dth", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+dtih", opts, NULL)) != -1) {
         switch (c) {
         case 'd': l.detach = true; break;
         case 't': l.terminal = true; break;
+        case 'i': l.open_stdin = true; break;
         case 'h':
             ctr_usage("tasks start", "[options] ID",
                       "Create and start the task of a container. Unless detached, stay\n"
                       "attached to its stdio (fifos), forward signals to it, delete the task\n"
                       "when it exits and exit with its status. The task gets a terminal when\n"
-                      "the container's spec asks for one, or with --tty.\n",
-                      "   --detach, -d    return once the task has started\n"
-                      "   --tty, -t       allocate a terminal\n");
+                      "the container's spec asks for one, or with --tty (which sets\n"
+                      "process.terminal in the container's spec).\n",
+                      "   --detach, -d       return once the task has started\n"
+                      "   --tty, -t          allocate a terminal\n"
+                      "   --interactive, -i  keep the process's stdin open even when nothing\n"
+                      "                      is attached to it, for a later `tasks attach`\n"
+                      "                      (with -d; otherwise a detached process reads EOF)\n");
             return 0;
         default: return ctr_bad_option("tasks start", err);
         }
@@ -103,6 +136,8 @@ cmd_start(struct ctr_global *g, int argc, char **argv, struct berth_err *err)
     cleanup_pb Berth__Supervisor__V1__GetContainerResponse *ctr = NULL;
     cleanup_json struct json_object *spec = NULL;
     if (get_container(g, l.container_id, &ctr, &spec, err) < 0)
+        return -1;
+    if (l.terminal && !ctr_spec_terminal(spec) && give_terminal(g, l.container_id, spec, err) < 0)
         return -1;
     l.terminal = l.terminal || ctr_spec_terminal(spec);
     int status;
@@ -297,6 +332,7 @@ cmd_exec(struct ctr_global *g, int argc, char **argv, struct berth_err *err)
     static const struct option opts[] = {
         {"detach", no_argument, NULL, 'd'},
         {"tty", no_argument, NULL, 't'},
+        {"interactive", no_argument, NULL, 'i'},
         {"exec-id", required_argument, NULL, OPT_EXEC_ID},
         {"cwd", required_argument, NULL, OPT_CWD},
         {"env", required_argument, NULL, 'e'},
@@ -309,10 +345,11 @@ cmd_exec(struct ctr_global *g, int argc, char **argv, struct berth_err *err)
     cleanup_free char **env = NULL;
     size_t n_env = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "+dte:u:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+dtie:u:h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': l.detach = true; break;
         case 't': po.terminal = true; break;
+        case 'i': l.open_stdin = true; break;
         case OPT_EXEC_ID: l.exec_id = optarg; break;
         case OPT_CWD: po.cwd = optarg; break;
         case 'e': ctr_strv_push(&env, &n_env, optarg); break;
@@ -325,6 +362,10 @@ cmd_exec(struct ctr_global *g, int argc, char **argv, struct berth_err *err)
                       "   --exec-id ID              id of the new process (required)\n"
                       "   --detach, -d              return once the process has started\n"
                       "   --tty, -t                 allocate a terminal\n"
+                      "   --interactive, -i         keep the process's stdin open even when\n"
+                      "                             nothing is attached to it, for a later\n"
+                      "                             `tasks attach` (with -d; otherwise a\n"
+                      "                             detached process reads EOF)\n"
                       "   --cwd DIR                 working directory\n"
                       "   --env KEY=VALUE, -e ...   set an environment variable (repeatable)\n"
                       "   --user UID[:GID], -u ...  user (or NAME[:GROUP] from the rootfs)\n");
@@ -590,7 +631,8 @@ cmd_attach(struct ctr_global *g, int argc, char **argv, struct berth_err *err)
                 "tasks attach", "[options] ID",
                 "Attach to the stdio of a running process through its shim. The process's\n"
                 "output is shown and the local stdin sent to it; when the local stdin ends,\n"
-                "the process's stdin is closed (use --no-stdin to leave it alone).\n"
+                "the process's stdin is closed (use --no-stdin to leave it alone). A process\n"
+                "started detached has input to read only if it was started with -i.\n"
                 "\n"
                 "Ends with the process's exit status when it exits. SIGINT (Ctrl-C without a\n"
                 "terminal), SIGTERM or SIGHUP detach and exit 0, leaving the process running;\n"
