@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 
+struct sup_content;
 struct sup_events;
 struct sup_snapshotter;
 struct sup_store;
@@ -25,6 +26,7 @@ struct sup_daemon {
     struct sup_tasks *tasks;
     struct sup_events *events;
     struct sup_snapshotter *snapshots; /* <root>/snapshots */
+    struct sup_content *content;
 };
 
 #endif

@@ -22,6 +22,7 @@
 #include "common/fs.h"
 #include "common/log.h"
 #include "common/rpc.h"
+#include "supervisor/content/content.h"
 #include "supervisor/daemon.h"
 #include "supervisor/events/exchange.h"
 #include "supervisor/runtime/tasks.h"
@@ -152,6 +153,10 @@ run(struct sup_daemon *d, struct berth_err *err)
         return -1;
     if (sup_store_open(d->root, &d->store, err) < 0)
         return berth_err_wrap(err, "open store in `%s`", d->root);
+    if (sup_content_open(d->root, d->store, &d->content, err) < 0) {
+        sup_store_close(d->store);
+        return -1;
+    }
     d->events = sup_events_new();
     struct sup_tasks_opts to = {
         .root = d->root, .state = d->state, .shim_binary = d->shim,
@@ -184,6 +189,7 @@ out:
     sup_tasks_free(d->tasks);
     sup_events_free(d->events);
     sup_snapshotter_close(d->snapshots);
+    sup_content_close(d->content);
     sup_store_close(d->store);
     return rc;
 }

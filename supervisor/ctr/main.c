@@ -30,6 +30,7 @@ static const struct ctr_cmd commands[] = {
     {"tasks", "task t", ctr_cmd_tasks, "manage tasks"},
     {"run", NULL, ctr_cmd_run, "run a container (create it, then create and start its task)"},
     {"events", "event", ctr_cmd_events, "display the supervisor's events"},
+    {"content", NULL, ctr_cmd_content, "manage the content store"},
     {"snapshots", "snapshot", ctr_cmd_snapshots, "manage snapshots"},
 };
 

@@ -25,6 +25,14 @@
  *   +-----------------+---------+    PK (namespace, container, key) in both; (namespace,
  *                                    container) references containers ON DELETE CASCADE
  *
+ *   content (3)                       content_labels (3)
+ *   +-----------------+---------+     +--------+-----+-------+
+ *   | digest       PK | TEXT    |<----| digest | key | value |  PK (digest, key),
+ *   | size            | bytes   |     +--------+-----+-------+  ON DELETE CASCADE
+ *   | created_at      | unix ns |
+ *   | updated_at      | unix ns |     shared by every namespace: one row per committed blob
+ *   +-----------------+---------+     of the content store (supervisor/content)
+ *
  * (N) is the migration that made the table. runtime_name is NULL for a container with no
  * Runtime message, runtime_options (a packed RuntimeOptions) NULL for a Runtime without
  * options. spec is the OCI config.json as given (an empty blob when there is none).
@@ -99,6 +107,22 @@ static const struct migration migrations[] = {
         "  PRIMARY KEY (namespace, container, key),"
         "  FOREIGN KEY (namespace, container) REFERENCES containers (namespace, id)"
         "    ON DELETE CASCADE"
+        ") WITHOUT ROWID;",
+    },
+    /* 3 */
+    {
+        "content",
+        "CREATE TABLE content ("
+        "  digest TEXT NOT NULL PRIMARY KEY,"
+        "  size INTEGER NOT NULL,"
+        "  created_at INTEGER NOT NULL,"
+        "  updated_at INTEGER NOT NULL"
+        ") WITHOUT ROWID;"
+        "CREATE TABLE content_labels ("
+        "  digest TEXT NOT NULL REFERENCES content (digest) ON DELETE CASCADE,"
+        "  key TEXT NOT NULL,"
+        "  value TEXT NOT NULL,"
+        "  PRIMARY KEY (digest, key)"
         ") WITHOUT ROWID;",
     },
 };

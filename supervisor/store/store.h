@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "berth/supervisor/v1/containers.pb-c.h"
+#include "berth/supervisor/v1/content.pb-c.h"
 #include "berth/supervisor/v1/namespaces.pb-c.h"
 
 struct berth_err;
@@ -95,5 +96,31 @@ int sup_store_container_update(struct sup_store *st, const char *ns,
  * caller's question: the store does not know tasks. */
 int sup_store_container_delete(struct sup_store *st, const char *ns, const char *id,
                                struct berth_err *err);
+
+/* ---- content
+ * Rows of the content store (supervisor/content), shared by every namespace: one a committed
+ * blob, keyed by digest ("sha256:<hex>", checked by the content store; here only non-empty),
+ * with its size, created_at and updated_at (unix ns) and labels (rules as above). The blob
+ * files are the content store's; these rows hold what a file cannot. ENOENT: "content `d`
+ * not found". */
+/* Record a new blob: info's digest, size and labels; created_at = updated_at = now. EEXIST
+ * "content `d` already exists" when it has a row. *out (may be NULL) is the row as stored. */
+int sup_store_content_create(struct sup_store *st, const Berth__Supervisor__V1__Info *info,
+                             Berth__Supervisor__V1__Info **out, struct berth_err *err);
+int sup_store_content_get(struct sup_store *st, const char *digest,
+                          Berth__Supervisor__V1__Info **out, struct berth_err *err);
+/* Every row sorted by digest; free each and the array. */
+int sup_store_content_list(struct sup_store *st, Berth__Supervisor__V1__Info ***out, size_t *n_out,
+                           struct berth_err *err);
+/* Labels only: update_mask "labels" (replace all) or "labels.KEY" (set or remove KEY); none =
+ * "labels". Other paths: EINVAL. Sets updated_at. *out may be NULL. */
+int sup_store_content_update(struct sup_store *st, const Berth__Supervisor__V1__Info *info,
+                             char *const *update_mask, size_t n_mask,
+                             Berth__Supervisor__V1__Info **out, struct berth_err *err);
+/* The row and its labels. */
+int sup_store_content_delete(struct sup_store *st, const char *digest, struct berth_err *err);
+/* The label rules above (EINVAL naming the key), for a caller that checks labels before a
+ * change it cannot roll back (a content commit renames the blob before its row is made). */
+int sup_store_check_label(const char *key, const char *value, struct berth_err *err);
 
 #endif
