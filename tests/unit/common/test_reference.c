@@ -228,6 +228,9 @@ test_berth_ref_parse_bad(void **state)
         {"x:tag@", "invalid reference `x:tag@`: digest is empty"},
         {"exa_mple.com/x", "invalid reference `exa_mple.com/x`: invalid domain `exa_mple.com`: "
                            "each part of a host name is letters, digits and inner `-`"},
+        /* a '.' makes the first component a host name, which has no '_' */
+        {"a.b_c/x", "invalid reference `a.b_c/x`: invalid domain `a.b_c`: each part of a host "
+                    "name is letters, digits and inner `-`"},
         {"-example.com/x", "invalid reference `-example.com/x`: invalid domain `-example.com`: "
                            "each part of a host name is letters, digits and inner `-`"},
         {"example..com/x", "invalid reference `example..com/x`: invalid domain `example..com`: "
