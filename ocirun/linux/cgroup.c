@@ -345,6 +345,13 @@ ocirun_cgroup_kill_all(char *const *paths, int sig, struct berth_err *err)
                 return berth_err_set(err, errno, "kill pid %d", (int)pids[i]);
         if (sig != SIGKILL)
             return 0;
+        /* A frozen process holds its SIGKILL until thawed: in a paused container the killed
+         * would never leave. Thaw once they are all signalled, as runc does. */
+        if (round == 0) {
+            cleanup_err struct berth_err e2 = BERTH_ERR_INIT;
+            if (ocirun_cgroup_freeze(paths, false, &e2) < 0)
+                berth_debug("cgroup: thaw after kill: %s", e2.msg);
+        }
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }

@@ -188,6 +188,18 @@ freezer_state() {
 	assert_nothing_left
 }
 
+@test "kill --all KILL of a paused container thaws it: every process dies (as runc)" {
+	ticking_container
+	ocirun exec --detach "$ID" sleep 100 </dev/null >/dev/null 2>&1
+	ocirun pause "$ID"
+	run_file ocirun kill --all "$ID" KILL
+	assert_status 0
+	retry 30 0.1 pid_gone "$INIT"
+	[ "$(container_status)" = stopped ]
+	ocirun delete "$ID"
+	assert_nothing_left
+}
+
 @test "delete (not forced) of a paused container fails, it stays paused" {
 	sleeping_container
 	ocirun pause "$ID"

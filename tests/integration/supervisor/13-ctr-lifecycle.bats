@@ -124,7 +124,6 @@ count_above() {
 }
 
 @test "pause: a paused task can still be killed and deleted" {
-	skip "ocirun kill --all SIGKILL of a frozen cgroup waits 1s for processes that cannot exit until thawed, then fails"
 	start_supervisor
 	make_rootfs "$TMP/rootfs"
 	ctr run -d --rootfs "$TMP/rootfs" "$ID" sleep 1000
