@@ -16,34 +16,12 @@
 #include "common/error.h"
 #include "common/json.h"
 #include "supervisor/ctr/output.h"
-
-static const ProtobufCMessageDescriptor *const event_types[] = {
-    &berth__supervisor__v1__namespace_create__descriptor,
-    &berth__supervisor__v1__namespace_update__descriptor,
-    &berth__supervisor__v1__namespace_delete__descriptor,
-    &berth__supervisor__v1__container_create__descriptor,
-    &berth__supervisor__v1__container_update__descriptor,
-    &berth__supervisor__v1__container_delete__descriptor,
-    &berth__supervisor__v1__task_create__descriptor,
-    &berth__supervisor__v1__task_start__descriptor,
-    &berth__supervisor__v1__task_exit__descriptor,
-    &berth__supervisor__v1__task_delete__descriptor,
-    &berth__supervisor__v1__task_oom__descriptor,
-    &berth__supervisor__v1__task_exec_added__descriptor,
-    &berth__supervisor__v1__task_exec_started__descriptor,
-    &berth__supervisor__v1__task_paused__descriptor,
-    &berth__supervisor__v1__task_resumed__descriptor,
-};
+#include "supervisor/events/types.h"
 
 const ProtobufCMessageDescriptor *
 ctr_pbjson_event_type(const char *type_name)
 {
-    if (!type_name)
-        return NULL;
-    for (size_t i = 0; i < ARRAY_SIZE(event_types); i++)
-        if (strcmp(event_types[i]->name, type_name) == 0)
-            return event_types[i];
-    return NULL;
+    return sup_event_type(type_name);
 }
 
 static struct json_object *message(const ProtobufCMessage *m, unsigned flags);

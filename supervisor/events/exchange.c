@@ -15,6 +15,7 @@
 #include "common/cleanup.h"
 #include "common/filter.h"
 #include "common/log.h"
+#include "supervisor/events/types.h"
 
 struct queued {
     struct queued *next;
@@ -36,31 +37,10 @@ struct sup_events {
     struct sup_subscriber *subs;
 };
 
-static const ProtobufCMessageDescriptor *const event_types[] = {
-    &berth__supervisor__v1__namespace_create__descriptor,
-    &berth__supervisor__v1__namespace_update__descriptor,
-    &berth__supervisor__v1__namespace_delete__descriptor,
-    &berth__supervisor__v1__container_create__descriptor,
-    &berth__supervisor__v1__container_update__descriptor,
-    &berth__supervisor__v1__container_delete__descriptor,
-    &berth__supervisor__v1__task_create__descriptor,
-    &berth__supervisor__v1__task_start__descriptor,
-    &berth__supervisor__v1__task_exit__descriptor,
-    &berth__supervisor__v1__task_delete__descriptor,
-    &berth__supervisor__v1__task_oom__descriptor,
-    &berth__supervisor__v1__task_exec_added__descriptor,
-    &berth__supervisor__v1__task_exec_started__descriptor,
-    &berth__supervisor__v1__task_paused__descriptor,
-    &berth__supervisor__v1__task_resumed__descriptor,
-};
-
 const ProtobufCMessageDescriptor *
 sup_events_type(const char *type_name)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(event_types); i++)
-        if (strcmp(event_types[i]->name, type_name) == 0)
-            return event_types[i];
-    return NULL;
+    return sup_event_type(type_name);
 }
 
 struct sup_events *
