@@ -238,8 +238,8 @@ on_client(struct shim_loop *loop, int fd, uint32_t events, void *data)
     if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
         return;
     int rc = berth_frame_reader_fill(&c->reader, fd, &err);
-    berth_frame *f;
-    int got;
+    berth_frame *f = NULL;
+    int got = 0;
     while (!c->closed && !c->srv->s->exiting &&
            (got = berth_frame_reader_next(&c->reader, &f, &err)) > 0) {
         serve(c, f);
