@@ -33,6 +33,7 @@
 #include "common/fs.h"
 #include "common/log.h"
 #include "shim/exit.h"
+#include "shim/launch.h"
 #include "shim/loop.h"
 #include "shim/process.h"
 #include "shim/server.h"
@@ -160,23 +161,17 @@ find_runtime(const char *name, struct berth_err *err)
 
 /* ---- The daemon -------------------------------------------------------------------------- */
 
-/* glibc's per-thread cache and fast bins hold freed chunks that malloc_trim cannot give back:
- * scattered among the live ones, they cost an idle shim some 80 KiB of heap. Only tunables turn
- * them off, and glibc reads those when a program starts: so the daemon is this program started
- * again with them set (exec_daemon), which also leaves the caller's heap behind. The caller's
- * own GLIBC_TUNABLES is put back first thing (restore_tunables), so that neither the runtime
- * nor the container sees ours. */
-#define DAEMON_TUNABLES "glibc.malloc.tcache_count=0:glibc.malloc.mxfast=0"
-#define SAVED_TUNABLES  "BERTH_SHIM_SAVED_GLIBC_TUNABLES"
-
+/* The daemon runs with BERTH_SHIM_TUNABLES in effect (see shim/launch.h): unless the caller
+ * passed them, it is this program started again with them set (exec_daemon), which also leaves
+ * the caller's heap behind. */
 static void
 restore_tunables(void)
 {
-    const char *saved = getenv(SAVED_TUNABLES);
+    const char *saved = getenv(BERTH_SHIM_SAVED_TUNABLES);
 
     if (saved) {
         setenv("GLIBC_TUNABLES", saved, 1);
-        unsetenv(SAVED_TUNABLES);
+        unsetenv(BERTH_SHIM_SAVED_TUNABLES);
     } else {
         unsetenv("GLIBC_TUNABLES");
     }
@@ -204,6 +199,16 @@ close_inherited(int keep)
     close_range((unsigned)keep + 1, ~0U, 0);
 }
 
+/* Whether glibc read our tunables when this program started: the caller passed them. */
+static bool
+tunables_in_effect(void)
+{
+    const char *v = getenv("GLIBC_TUNABLES");
+    size_t n = v ? strlen(v) : 0, t = strlen(BERTH_SHIM_TUNABLES);
+
+    return n >= t && strcmp(v + n - t, BERTH_SHIM_TUNABLES) == 0 && (n == t || v[n - t - 1] == ':');
+}
+
 /* Start the daemon again as a new program; returns only if exec fails (the caller then goes on
  * as the daemon itself, with glibc's defaults). */
 static void
@@ -211,7 +216,7 @@ exec_daemon(int argc, char **argv, int ready)
 {
     const char *old = getenv("GLIBC_TUNABLES");
     cleanup_free char *tunables =
-        old ? xasprintf("%s:%s", old, DAEMON_TUNABLES) : xstrdup(DAEMON_TUNABLES);
+        old ? xasprintf("%s:%s", old, BERTH_SHIM_TUNABLES) : xstrdup(BERTH_SHIM_TUNABLES);
     cleanup_free char **args = xzalloc(((size_t)argc + 3) * sizeof(*args));
     char fd[16];
 
@@ -221,7 +226,7 @@ exec_daemon(int argc, char **argv, int ready)
     args[argc] = "--ready-fd";
     args[argc + 1] = fd;
     if (old)
-        setenv(SAVED_TUNABLES, old, 1);
+        setenv(BERTH_SHIM_SAVED_TUNABLES, old, 1);
     setenv("GLIBC_TUNABLES", tunables, 1);
     fcntl(ready, F_SETFD, 0);
     execv("/proc/self/exe", args);
@@ -449,6 +454,9 @@ main(int argc, char **argv)
     if (daemon > 0)
         _exit(0);
     close_inherited(p[1]);
-    exec_daemon(argc, argv, p[1]);
+    if (tunables_in_effect())
+        restore_tunables();
+    else
+        exec_daemon(argc, argv, p[1]);
     return daemon_main(&s, p[1]);
 }

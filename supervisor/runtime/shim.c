@@ -24,6 +24,7 @@
 #include "common/frame.h"
 #include "common/log.h"
 #include "common/sock.h"
+#include "shim/launch.h"
 
 extern char **environ;
 
@@ -42,8 +43,8 @@ struct sup_shim {
     pthread_cond_t cond;
     uint64_t next_id;
     struct pending *pending;
-    bool gone;          /* the connection ended */
-    bool closing;       /* ended on purpose: no on_gone */
+    bool gone;    /* the connection ended */
+    bool closing; /* ended on purpose: no on_gone */
     sup_shim_event_fn on_event;
     sup_shim_data_fn on_gone;
     sup_shim_data_fn on_free;
@@ -82,6 +83,32 @@ wait_launcher(pid_t pid, int out_fd, const char *id, struct berth_err *err)
         return berth_err_fail(err, EIO, "start shim of `%s`: %s", id, buf);
     return berth_err_fail(err, EIO, "start shim of `%s`: exited with status %d", id,
                           WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+/* Our environment with the shim's malloc tunables (shim/launch.h), so that it need not start
+ * itself again for them. Strings in `keep` are owned by the caller. */
+static char **
+shim_environ(char **keep)
+{
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = xzalloc((n + 3) * sizeof(*env));
+    const char *old = getenv("GLIBC_TUNABLES");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(environ[i], "GLIBC_TUNABLES=", 15) != 0 &&
+            strncmp(environ[i], BERTH_SHIM_SAVED_TUNABLES "=",
+                    strlen(BERTH_SHIM_SAVED_TUNABLES) + 1) != 0)
+            env[k++] = environ[i];
+    }
+    keep[0] = old ? xasprintf("GLIBC_TUNABLES=%s:%s", old, BERTH_SHIM_TUNABLES)
+                  : xstrdup("GLIBC_TUNABLES=" BERTH_SHIM_TUNABLES);
+    env[k++] = keep[0];
+    keep[1] = old ? xasprintf(BERTH_SHIM_SAVED_TUNABLES "=%s", old) : NULL;
+    if (keep[1])
+        env[k++] = keep[1];
+    return env;
 }
 
 int
@@ -128,7 +155,12 @@ sup_shim_spawn(const struct sup_shim_spawn_opts *o, struct berth_err *err)
     posix_spawnattr_setsigdefault(&attr, &all);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     pid_t pid;
-    int rc = posix_spawn(&pid, o->shim_binary, &fa, &attr, (char *const *)argv, environ);
+    char *keep[2];
+    char **env = shim_environ(keep);
+    int rc = posix_spawn(&pid, o->shim_binary, &fa, &attr, (char *const *)argv, env);
+    free(env);
+    free(keep[0]);
+    free(keep[1]);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     if (rc != 0)
@@ -324,7 +356,8 @@ do_call(struct sup_shim *s, const char *method, const ProtobufCMessage *req,
 
     berth_frame *reply = p.reply;
     if (reply->code != 0) {
-        berth_err_fail(err, reply->code, "%s", reply->error && *reply->error ? reply->error : method);
+        berth_err_fail(err, reply->code, "%s",
+                       reply->error && *reply->error ? reply->error : method);
         berth__shim__v1__frame__free_unpacked(reply, NULL);
         return -1;
     }
@@ -341,8 +374,8 @@ do_call(struct sup_shim *s, const char *method, const ProtobufCMessage *req,
 
 int
 sup_shim_call(struct sup_shim *s, const char *method, const ProtobufCMessage *req,
-              const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp,
-              int timeout_ms, struct berth_err *err)
+              const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp, int timeout_ms,
+              struct berth_err *err)
 {
     return do_call(s, method, req, resp_desc, resp, timeout_ms, 0, err);
 }
