@@ -11,6 +11,10 @@
 
 struct sup_content;
 struct sup_events;
+struct sup_images_state;
+struct sup_leases;
+struct sup_remote;
+struct sup_remote_options;
 struct sup_snapshotter;
 struct sup_store;
 struct sup_tasks;
@@ -27,6 +31,12 @@ struct sup_daemon {
     struct sup_events *events;
     struct sup_snapshotter *snapshots; /* <root>/snapshots */
     struct sup_content *content;
+    struct sup_leases *leases;        /* work in progress the collector must spare */
+    struct sup_remote *remote;        /* the shared registry client */
+    /* What the shared client was made with, for a client of one call (its own credentials
+     * or plain http). */
+    const struct sup_remote_options *remote_opts;
+    struct sup_images_state *images; /* the background collector */
 };
 
 #endif

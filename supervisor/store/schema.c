@@ -33,6 +33,18 @@
  *   | updated_at      | unix ns |     shared by every namespace: one row per committed blob
  *   +-----------------+---------+     of the content store (supervisor/content)
  *
+ *   images (4)                        image_labels (4)
+ *   +-----------------+---------+     +-----------+------+
+ *   | namespace    PK | TEXT    |<----| namespace | TEXT |  PK (namespace, image, key);
+ *   | name         PK | TEXT    |<----| image     | TEXT |  (namespace, image) references
+ *   | media_type      | TEXT    |     | key       | TEXT |  images ON DELETE CASCADE
+ *   | digest          | TEXT    |     | value     | TEXT |
+ *   | size            | bytes   |     +-----------+------+
+ *   | created_at      | unix ns |
+ *   | updated_at      | unix ns |     the target (media_type, digest, size) is a manifest or
+ *   +-----------------+---------+     an index of the content store; namespace references
+ *                                     namespaces ON DELETE CASCADE
+ *
  * (N) is the migration that made the table. runtime_name is NULL for a container with no
  * Runtime message, runtime_options (a packed RuntimeOptions) NULL for a Runtime without
  * options. spec is the OCI config.json as given (an empty blob when there is none).
@@ -123,6 +135,29 @@ static const struct migration migrations[] = {
         "  key TEXT NOT NULL,"
         "  value TEXT NOT NULL,"
         "  PRIMARY KEY (digest, key)"
+        ") WITHOUT ROWID;",
+    },
+    /* 4: images go with their namespace (a namespace holds no image the API could not list
+     * again once the namespace is recreated). */
+    {
+        "images",
+        "CREATE TABLE images ("
+        "  namespace TEXT NOT NULL REFERENCES namespaces (name) ON DELETE CASCADE,"
+        "  name TEXT NOT NULL,"
+        "  media_type TEXT NOT NULL,"
+        "  digest TEXT NOT NULL,"
+        "  size INTEGER NOT NULL,"
+        "  created_at INTEGER NOT NULL,"
+        "  updated_at INTEGER NOT NULL,"
+        "  PRIMARY KEY (namespace, name)"
+        ") WITHOUT ROWID;"
+        "CREATE TABLE image_labels ("
+        "  namespace TEXT NOT NULL,"
+        "  image TEXT NOT NULL,"
+        "  key TEXT NOT NULL,"
+        "  value TEXT NOT NULL,"
+        "  PRIMARY KEY (namespace, image, key),"
+        "  FOREIGN KEY (namespace, image) REFERENCES images (namespace, name) ON DELETE CASCADE"
         ") WITHOUT ROWID;",
     },
 };

@@ -22,6 +22,7 @@
 
 #include "berth/supervisor/v1/containers.pb-c.h"
 #include "berth/supervisor/v1/content.pb-c.h"
+#include "berth/supervisor/v1/images.pb-c.h"
 #include "berth/supervisor/v1/namespaces.pb-c.h"
 
 struct berth_err;
@@ -122,5 +123,35 @@ int sup_store_content_delete(struct sup_store *st, const char *digest, struct be
 /* The label rules above (EINVAL naming the key), for a caller that checks labels before a
  * change it cannot roll back (a content commit renames the blob before its row is made). */
 int sup_store_check_label(const char *key, const char *value, struct berth_err *err);
+
+/* ---- images (all within namespace ns)
+ * An image is a name (any non-empty string of at most SUP_STORE_IMAGE_NAME_MAX printable
+ * bytes: references are normalized by the caller) for a target descriptor (media type,
+ * digest, size; annotations are not kept) with labels (rules as above). ENOENT: "image `x`
+ * not found in namespace `y`"; EEXIST: "image `x` already exists in namespace `y`". Whether
+ * the target is stored is the caller's question. */
+#define SUP_STORE_IMAGE_NAME_MAX 4096
+/* Creates the namespace when it is missing (as a pull into a new namespace expects). Needs
+ * image->target with a media type, a digest and a size >= 0 (EINVAL). Sets created_at =
+ * updated_at = now. */
+int sup_store_image_create(struct sup_store *st, const char *ns,
+                           const Berth__Supervisor__V1__Image *image,
+                           Berth__Supervisor__V1__Image **out, struct berth_err *err);
+int sup_store_image_get(struct sup_store *st, const char *ns, const char *name,
+                        Berth__Supervisor__V1__Image **out, struct berth_err *err);
+/* Sorted by name; free with sup_store_image_list_free. A missing namespace holds none. */
+int sup_store_image_list(struct sup_store *st, const char *ns, Berth__Supervisor__V1__Image ***out,
+                         size_t *n_out, struct berth_err *err);
+void sup_store_image_list_free(Berth__Supervisor__V1__Image **list, size_t n);
+/* image->name names it. update_mask: "target", "labels", "labels.KEY" (set from image, or
+ * deleted when image lacks it); none = target and labels. Other paths: EINVAL. Sets
+ * updated_at. *out may be NULL. */
+int sup_store_image_update(struct sup_store *st, const char *ns,
+                           const Berth__Supervisor__V1__Image *image, char *const *update_mask,
+                           size_t n_mask, Berth__Supervisor__V1__Image **out,
+                           struct berth_err *err);
+/* The row and its labels; ENOENT when missing. */
+int sup_store_image_delete(struct sup_store *st, const char *ns, const char *name,
+                           struct berth_err *err);
 
 #endif

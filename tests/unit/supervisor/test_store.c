@@ -276,7 +276,7 @@ test_sup_store_open_fresh(void **state)
     Namespace *ns = NULL;
 
     assert_int_equal(sup_store_schema_version(f->st), sup_store_schema_latest());
-    assert_int_equal(sup_store_schema_latest(), 3);
+    assert_int_equal(sup_store_schema_latest(), 4);
     expect_ok(sup_store_namespace_get(f->st, "default", &ns, &err), &err);
     assert_string_equal(ns->name, "default");
     assert_int_equal(ns->n_labels, 0);
@@ -1059,7 +1059,7 @@ test_sup_store_schema_migrate_newer_refused(void **state)
     db = raw_open(f);
     raw_exec(db, "PRAGMA user_version = 99");
     expect_err(sup_store_schema_migrate(db, 2, &err), &err, ENOTSUP,
-               "schema version 99 is newer than this supervisor's 3");
+               "schema version 99 is newer than this supervisor's 4");
     sqlite3_close(db);
 }
 
