@@ -158,15 +158,18 @@ run(struct sup_daemon *d, struct berth_err *err)
         return -1;
     }
     d->events = sup_events_new();
-    struct sup_tasks_opts to = {
-        .root = d->root, .state = d->state, .shim_binary = d->shim,
-        .runtime = d->runtime, .debug = d->debug, .events = d->events,
-    };
-    d->tasks = sup_tasks_new(&to);
     int rc = -1;
     struct berth_rpc_server *srv = NULL;
     cleanup_free char *snapshots = xasprintf("%s/snapshots", d->root);
-    if (sup_snapshotter_open(snapshots, &d->snapshots, err) < 0)
+    int opened = sup_snapshotter_open(snapshots, &d->snapshots, err);
+    /* Tasks mount their containers' snapshots: the snapshotter comes first. */
+    struct sup_tasks_opts to = {
+        .root = d->root, .state = d->state, .shim_binary = d->shim,
+        .runtime = d->runtime, .debug = d->debug, .events = d->events,
+        .snapshots = d->snapshots,
+    };
+    d->tasks = sup_tasks_new(&to);
+    if (opened < 0)
         goto out;
     if (sup_tasks_recover(d->tasks, err) < 0)
         goto out;

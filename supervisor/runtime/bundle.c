@@ -15,6 +15,7 @@
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/json.h"
+#include "supervisor/snapshot/mount.h"
 
 void
 sup_bundle_info_release(struct sup_bundle_info *info)
@@ -23,13 +24,31 @@ sup_bundle_info_release(struct sup_bundle_info *info)
     free(info->id);
     free(info->runtime);
     free(info->runtime_root);
+    free(info->snapshot);
     memset(info, 0, sizeof(*info));
+}
+
+// The container's root comes from its snapshot: a key, and no rootfs directory given.
+static bool
+uses_snapshot(const Berth__Supervisor__V1__Container *c)
+{
+    return (!c->rootfs || !*c->rootfs) && c->snapshot_key && *c->snapshot_key;
+}
+
+static void
+set_root_path(struct json_object *spec, struct json_object *root, const char *path)
+{
+    if (!root) {
+        root = json_object_new_object();
+        json_object_object_add(spec, "root", root);
+    }
+    json_object_object_add(root, "path", json_object_new_string(path));
 }
 
 // Fill root.path and the default cgroup; read process.terminal.
 static int
-fix_spec(struct json_object *spec, const char *ns, const Berth__Supervisor__V1__Container *c,
-         bool *terminal, struct berth_err *err)
+fix_spec(struct json_object *spec, const char *bundle, const char *ns,
+         const Berth__Supervisor__V1__Container *c, bool *terminal, struct berth_err *err)
 {
     if (!json_object_is_type(spec, json_type_object))
         return berth_err_fail(err, EINVAL, "spec is a JSON %s, not an object",
@@ -51,16 +70,15 @@ fix_spec(struct json_object *spec, const char *ns, const Berth__Supervisor__V1__
             return berth_err_set(err, errno, "rootfs `%s`", c->rootfs);
         if (!S_ISDIR(st.st_mode))
             return berth_err_fail(err, EINVAL, "rootfs `%s` is not a directory", c->rootfs);
-        if (!root) {
-            root = json_object_new_object();
-            json_object_object_add(spec, "root", root);
-        }
-        json_object_object_add(root, "path", json_object_new_string(c->rootfs));
+        set_root_path(spec, root, c->rootfs);
+    } else if (uses_snapshot(c)) {
+        cleanup_free char *path = sup_bundle_rootfs(bundle);
+        set_root_path(spec, root, path);
     } else if (!root || !json_object_object_get_ex(root, "path", &v) ||
-               !json_object_is_type(v, json_type_string) ||
-               json_object_get_string(v)[0] != '/') {
+               !json_object_is_type(v, json_type_string) || json_object_get_string(v)[0] != '/') {
         return berth_err_fail(err, EINVAL,
-                              "container has no rootfs (set one, or an absolute root.path)");
+                              "container has no rootfs (set one, a snapshot_key, or an absolute "
+                              "root.path)");
     }
 
     if (!lin) {
@@ -84,8 +102,20 @@ write_task_json(const char *bundle, const struct sup_bundle_info *info, struct b
     json_object_object_add(o, "runtime_root", json_object_new_string(info->runtime_root));
     json_object_object_add(o, "systemd_cgroup", json_object_new_boolean(info->systemd_cgroup));
     json_object_object_add(o, "terminal", json_object_new_boolean(info->terminal));
+    if (info->snapshot)
+        json_object_object_add(o, "snapshot", json_object_new_string(info->snapshot));
     cleanup_free char *path = xasprintf("%s/task.json", bundle);
     return berth_json_write_file(path, o, false, 0600, err);
+}
+
+// The mount point of a snapshot-backed container's root.
+static int
+make_rootfs_dir(const char *bundle, const struct sup_bundle_info *info, struct berth_err *err)
+{
+    cleanup_free char *rootfs = sup_bundle_rootfs(bundle);
+    if (info->snapshot && mkdir(rootfs, 0755) < 0)
+        return berth_err_set(err, errno, "create `%s`", rootfs);
+    return 0;
 }
 
 // The dir and its two files; on failure the dir is removed again.
@@ -95,12 +125,14 @@ write_bundle(const char *bundle, struct json_object *spec, const struct sup_bund
 {
     cleanup_free char *parent = xstrdup(bundle);
     *strrchr(parent, '/') = '\0';
-    if (berth_fs_mkdir_p(parent, 0711, err) < 0 || berth_fs_mkdir_p(info->runtime_root, 0711, err) < 0)
+    if (berth_fs_mkdir_p(parent, 0711, err) < 0 ||
+        berth_fs_mkdir_p(info->runtime_root, 0711, err) < 0)
         return -1;
     if (mkdir(bundle, 0711) < 0)
         return berth_err_set(err, errno, "create bundle `%s`", bundle);
     cleanup_free char *cfg = xasprintf("%s/config.json", bundle);
-    if (berth_json_write_file(cfg, spec, false, 0600, err) < 0 ||
+    if (make_rootfs_dir(bundle, info, err) < 0 ||
+        berth_json_write_file(cfg, spec, false, 0600, err) < 0 ||
         write_task_json(bundle, info, err) < 0) {
         cleanup_err struct berth_err e2 = BERTH_ERR_INIT;
         berth_fs_rm_rf(bundle, &e2);
@@ -122,23 +154,39 @@ sup_bundle_create(const char *bundle, const char *ns, const Berth__Supervisor__V
     if (!spec)
         return berth_err_wrap(err, "container `%s`: spec", c->id);
     bool terminal = false;
-    if (fix_spec(spec, ns, c, &terminal, err) < 0)
+    if (fix_spec(spec, bundle, ns, c, &terminal, err) < 0)
         return berth_err_wrap(err, "container `%s`", c->id);
 
     const Berth__Supervisor__V1__RuntimeOptions *ro = c->runtime ? c->runtime->options : NULL;
     info->ns = xstrdup(ns);
     info->id = xstrdup(c->id);
     info->runtime = xstrdup(ro && ro->binary && *ro->binary ? ro->binary : default_runtime);
-    info->runtime_root = ro && ro->root && *ro->root ? xstrdup(ro->root)
-                                                      : xasprintf("%s/runtime/%s", state, ns);
+    info->runtime_root =
+        ro && ro->root && *ro->root ? xstrdup(ro->root) : xasprintf("%s/runtime/%s", state, ns);
     info->systemd_cgroup = ro && ro->systemd_cgroup;
     info->terminal = terminal;
+    info->snapshot = uses_snapshot(c) ? xasprintf("%s/%s", ns, c->snapshot_key) : NULL;
 
     if (write_bundle(bundle, spec, info, err) < 0) {
         sup_bundle_info_release(info);
         return -1;
     }
     return 0;
+}
+
+char *
+sup_bundle_rootfs(const char *bundle)
+{
+    return xasprintf("%s/rootfs", bundle);
+}
+
+int
+sup_bundle_remove(const char *bundle, struct berth_err *err)
+{
+    cleanup_free char *rootfs = sup_bundle_rootfs(bundle);
+    if (sup_unmount_all(rootfs, err) < 0)
+        return berth_err_wrap(err, "unmount the root filesystem of `%s`", bundle);
+    return berth_fs_rm_rf(bundle, err);
 }
 
 int
@@ -149,13 +197,14 @@ sup_bundle_load(const char *bundle, struct sup_bundle_info *info, struct berth_e
     cleanup_json struct json_object *o = berth_json_parse_file(path, err);
     if (!o)
         return -1;
-    const char *ns = NULL, *id = NULL, *rt = NULL, *root = NULL;
+    const char *ns = NULL, *id = NULL, *rt = NULL, *root = NULL, *snapshot = NULL;
     if (berth_json_get_string(o, "namespace", &ns, err) < 0 ||
         berth_json_get_string(o, "id", &id, err) < 0 ||
         berth_json_get_string(o, "runtime", &rt, err) < 0 ||
         berth_json_get_string(o, "runtime_root", &root, err) < 0 ||
         berth_json_get_bool(o, "systemd_cgroup", &info->systemd_cgroup, err) < 0 ||
-        berth_json_get_bool(o, "terminal", &info->terminal, err) < 0)
+        berth_json_get_bool(o, "terminal", &info->terminal, err) < 0 ||
+        berth_json_get_string(o, "snapshot", &snapshot, err) < 0)
         return berth_err_wrap(err, "`%s`", path);
     if (!ns || !id || !rt || !root)
         return berth_err_fail(err, EINVAL, "`%s`: incomplete", path);
@@ -163,6 +212,7 @@ sup_bundle_load(const char *bundle, struct sup_bundle_info *info, struct berth_e
     info->id = xstrdup(id);
     info->runtime = xstrdup(rt);
     info->runtime_root = xstrdup(root);
+    info->snapshot = snapshot ? xstrdup(snapshot) : NULL;
     return 0;
 }
 
@@ -208,6 +258,7 @@ sup_bundle_process_terminal(const uint8_t *json, size_t len, bool *terminal, str
         return berth_err_fail(err, EINVAL, "process spec is a JSON %s, not an object",
                               berth_json_type_name(o));
     *terminal = false;
-    return berth_json_get_bool(o, "terminal", terminal, err) < 0 ? berth_err_wrap(err, "process spec")
-                                                                  : 0;
+    return berth_json_get_bool(o, "terminal", terminal, err) < 0
+               ? berth_err_wrap(err, "process spec")
+               : 0;
 }

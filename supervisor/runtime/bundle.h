@@ -4,6 +4,12 @@
  * root filesystem and cgroup filled in), task.json (the runtime binary and root, so the
  * supervisor can reach the container without its shim), and everything the shim keeps there
  * (socket, pid files, exit records, attach sockets).
+ *
+ * A container with a snapshot (snapshot_key, no rootfs) gets <bundle>/rootfs as its root:
+ * the task manager mounts the snapshot there after the bundle is made, and task.json names
+ * the snapshot. The mount itself is the record that it exists: whoever removes a bundle does
+ * it with sup_bundle_remove, which unmounts <bundle>/rootfs first, so a supervisor restarted
+ * after a crash finds and undoes the mount from the bundle alone.
  */
 #ifndef BERTH_SUPERVISOR_RUNTIME_BUNDLE_H
 #define BERTH_SUPERVISOR_RUNTIME_BUNDLE_H
@@ -17,17 +23,29 @@ struct berth_err;
 
 struct sup_bundle_info {
     char *ns, *id;
-    char *runtime;      /* binary */
+    char *runtime; /* binary */
     char *runtime_root;
     bool systemd_cgroup;
-    bool terminal;      /* the spec's process.terminal */
+    bool terminal;  /* the spec's process.terminal */
+    char *snapshot; /* "<ns>/<snapshot_key>" mounted at <bundle>/rootfs, or NULL */
 };
 
-/* Create the bundle dir (it must not exist) with config.json and task.json. On failure
- * nothing is left. info is filled (free with sup_bundle_info_release). */
+/* Create the bundle dir (it must not exist) with config.json and task.json. A container with
+ * a snapshot_key and no rootfs gets root.path <bundle>/rootfs (an empty directory made here,
+ * for the caller to mount the snapshot on) and info->snapshot set. On failure nothing is
+ * left. info is filled (free with sup_bundle_info_release). */
 int sup_bundle_create(const char *bundle, const char *ns, const Berth__Supervisor__V1__Container *c,
                       const char *default_runtime, const char *state, struct sup_bundle_info *info,
                       struct berth_err *err);
+
+/* The directory a snapshot is mounted on: "<bundle>/rootfs" (heap). */
+char *sup_bundle_rootfs(const char *bundle);
+
+/* Remove a bundle dir: unmount whatever is mounted on <bundle>/rootfs, then remove the tree.
+ * When the unmount fails (EBUSY: something still uses the filesystem) nothing is removed, so
+ * the snapshot's files are never deleted through the mount; err says why. A bundle that does
+ * not exist is success. */
+int sup_bundle_remove(const char *bundle, struct berth_err *err);
 
 /* Read task.json of an existing bundle. */
 int sup_bundle_load(const char *bundle, struct sup_bundle_info *info, struct berth_err *err);

@@ -45,7 +45,7 @@ recover_one(struct sup_tasks *t, const char *bundle)
     if (sup_bundle_load(bundle, &info, &err) < 0) {
         berth_warn("recover: %s; removing half-made bundle `%s`", err.msg, bundle);
         berth_err_clear(&err);
-        if (berth_fs_rm_rf(bundle, &err) < 0)
+        if (sup_bundle_remove(bundle, &err) < 0)
             berth_err_warn(&err);
         return;
     }

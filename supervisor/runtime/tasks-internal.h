@@ -41,6 +41,7 @@ struct sup_tasks {
     char *root, *state, *shim_binary, *runtime;
     bool debug;
     struct sup_events *events;
+    struct sup_snapshotter *snapshots;
     pthread_mutex_t lock; /* the registry and every task's fields */
     pthread_cond_t cond;  /* broadcast on every exit and removal */
     struct task *tasks;

@@ -20,6 +20,7 @@
 #include "supervisor/events/exchange.h"
 #include "supervisor/runtime/shim.h"
 #include "supervisor/runtime/tasks-internal.h"
+#include "supervisor/snapshot/snapshot.h"
 
 /* Runtime create/exec/delete can take a while on a loaded machine. */
 #define SHIM_TIMEOUT_MS 120000
@@ -38,6 +39,7 @@ sup_tasks_new(const struct sup_tasks_opts *o)
     t->runtime = xstrdup(o->runtime);
     t->debug = o->debug;
     t->events = o->events;
+    t->snapshots = o->snapshots;
     pthread_mutex_init(&t->lock, NULL);
     pthread_cond_init(&t->cond, NULL);
     return t;
@@ -184,6 +186,18 @@ sup_tasks_exists(struct sup_tasks *t, const char *ns, const char *id)
     bool r = find_locked(t, ns, id) != NULL;
     pthread_mutex_unlock(&t->lock);
     return r;
+}
+
+char *
+sup_tasks_snapshot_user(struct sup_tasks *t, const char *snapshot)
+{
+    char *id = NULL;
+    pthread_mutex_lock(&t->lock);
+    for (struct task *task = t->tasks; task && !id; task = task->next)
+        if (task->info.snapshot && strcmp(task->info.snapshot, snapshot) == 0)
+            id = xstrdup(task->info.id);
+    pthread_mutex_unlock(&t->lock);
+    return id;
 }
 
 static int
@@ -463,15 +477,54 @@ start_shim(struct task *task, const Berth__Supervisor__V1__CreateTaskRequest *re
 }
 
 // Undo a create that failed after the bundle was made: the shim (if it got that far) has
-// already deleted the container and exited; what is left is ours.
+// already deleted the container and exited; what is left is ours (the snapshot's mount too).
 static void
 create_rollback(struct task *task)
 {
     cleanup_err struct berth_err err = BERTH_ERR_INIT;
     task_runtime(task, (const char *const[]){"delete", "--force", task->info.id, NULL});
-    if (berth_fs_rm_rf(task->bundle, &err) < 0)
+    if (sup_bundle_remove(task->bundle, &err) < 0)
         berth_err_warn(&err);
     task_remove(task);
+}
+
+// The mounts of a snapshot-backed container's root, checked before anything is made. The
+// Snapshots service names keys "<ns>/<key>"; the messages use the client's key.
+static int
+snapshot_mounts(struct sup_tasks *t, const char *ns, const Berth__Supervisor__V1__Container *c,
+                struct sup_mount **m, size_t *n, struct berth_err *err)
+{
+    if (c->snapshotter && *c->snapshotter && strcmp(c->snapshotter, SUP_SNAPSHOTTER_OVERLAY) != 0)
+        return berth_err_fail(err, EINVAL,
+                              "container `%s`: snapshotter `%s` not found (the only one is %s)",
+                              c->id, c->snapshotter, SUP_SNAPSHOTTER_OVERLAY);
+    if (!t->snapshots)
+        return berth_err_fail(err, ENOTSUP, "container `%s`: no snapshotter", c->id);
+    cleanup_free char *key = xasprintf("%s/%s", ns, c->snapshot_key);
+    if (sup_snapshot_mounts(t->snapshots, key, m, n, err) == 0)
+        return 0;
+    if (err->code == ENOENT) {
+        berth_err_clear(err);
+        return berth_err_fail(err, ENOENT, "container `%s`: snapshot `%s` not found", c->id,
+                              c->snapshot_key);
+    }
+    if (err->code == EINVAL) {
+        berth_err_clear(err);
+        return berth_err_fail(err, EBUSY,
+                              "container `%s`: snapshot `%s` is committed; a root filesystem "
+                              "must be an active snapshot",
+                              c->id, c->snapshot_key);
+    }
+    return berth_err_wrap(err, "container `%s`: snapshot `%s`", c->id, c->snapshot_key);
+}
+
+static int
+mount_rootfs(struct task *task, const struct sup_mount *m, size_t n, struct berth_err *err)
+{
+    cleanup_free char *rootfs = sup_bundle_rootfs(task->bundle);
+    if (sup_mount_all(m, n, rootfs, err) < 0)
+        return berth_err_wrap(err, "mount the snapshot of task `%s`", task->info.id);
+    return 0;
 }
 
 int
@@ -480,6 +533,7 @@ sup_tasks_create(struct sup_tasks *t, const char *ns, const Berth__Supervisor__V
                  Berth__Supervisor__V1__CreateTaskResponse **out, struct berth_err *err)
 {
     cleanup_free char *bundle = xasprintf("%s/tasks/%s/%s", t->state, ns, c->id);
+    bool on_snapshot = (!c->rootfs || !*c->rootfs) && c->snapshot_key && *c->snapshot_key;
     pthread_mutex_lock(&t->lock);
     if (find_locked(t, ns, c->id)) {
         pthread_mutex_unlock(&t->lock);
@@ -488,23 +542,37 @@ sup_tasks_create(struct sup_tasks *t, const char *ns, const Berth__Supervisor__V
     struct task *task = task_new(t, bundle);
     task->info.ns = xstrdup(ns);
     task->info.id = xstrdup(c->id);
+    // Named from the start, so the snapshot counts as in use while it is being mounted.
+    task->info.snapshot = on_snapshot ? xasprintf("%s/%s", ns, c->snapshot_key) : NULL;
     task_insert_locked(t, task);
     task->refs++; /* ours for this call */
     pthread_mutex_unlock(&t->lock);
     cleanup_task struct task *hold = task;
 
+    struct sup_mount *mounts = NULL;
+    size_t n_mounts = 0;
+    if (on_snapshot && snapshot_mounts(t, ns, c, &mounts, &n_mounts, err) < 0) {
+        task_remove(task);
+        return -1;
+    }
     // A bundle left by a crash mid-create (no task registered for it) is stale.
-    if (berth_fs_exists(bundle) && berth_fs_rm_rf(bundle, err) < 0) {
-        task_remove(task);
-        return -1;
-    }
     struct sup_bundle_info info;
-    if (sup_bundle_create(bundle, ns, c, t->runtime, t->state, &info, err) < 0) {
+    if (sup_bundle_remove(bundle, err) < 0 ||
+        sup_bundle_create(bundle, ns, c, t->runtime, t->state, &info, err) < 0) {
+        sup_mounts_free(mounts, n_mounts);
         task_remove(task);
         return -1;
     }
+    pthread_mutex_lock(&t->lock);
     sup_bundle_info_release(&task->info);
     task->info = info;
+    pthread_mutex_unlock(&t->lock);
+    int mounted = on_snapshot ? mount_rootfs(task, mounts, n_mounts, err) : 0;
+    sup_mounts_free(mounts, n_mounts);
+    if (mounted < 0) {
+        create_rollback(task);
+        return -1;
+    }
 
     cleanup_free char *log_path = NULL;
     if (!req->log || !req->log->disabled) {
@@ -610,8 +678,10 @@ delete_init(struct task *task, Berth__Supervisor__V1__DeleteResponse **out, stru
         berth__shim__v1__delete_response__free_unpacked(r, NULL);
     }
     task_remove(task);
+    // A root that cannot be unmounted keeps its bundle (task.json names it): a later start
+    // of the supervisor tries again rather than remove files through the mount.
     cleanup_err struct berth_err e2 = BERTH_ERR_INIT;
-    if (berth_fs_rm_rf(task->bundle, &e2) < 0)
+    if (sup_bundle_remove(task->bundle, &e2) < 0)
         berth_err_warn(&e2);
     *out = delete_response(task, "", pid, status, at);
     publish_delete(task, *out);

@@ -33,15 +33,17 @@
 
 struct berth_err;
 struct sup_events;
+struct sup_snapshotter;
 struct sup_tasks;
 
 struct sup_tasks_opts {
-    const char *root;         /* supervisor root: logs under <root>/logs */
-    const char *state;        /* supervisor state: bundles under <state>/tasks/<ns>/<id> */
+    const char *root;  /* supervisor root: logs under <root>/logs */
+    const char *state; /* supervisor state: bundles under <state>/tasks/<ns>/<id> */
     const char *shim_binary;
-    const char *runtime;      /* default runtime binary */
-    bool debug;               /* shims log at debug */
+    const char *runtime; /* default runtime binary */
+    bool debug;          /* shims log at debug */
     struct sup_events *events;
+    struct sup_snapshotter *snapshots; /* where containers' snapshot_keys are (not owned) */
 };
 
 /* opts strings are copied. */
@@ -57,7 +59,12 @@ int sup_tasks_recover(struct sup_tasks *t, struct berth_err *err);
 /* Is there a task for the container? */
 bool sup_tasks_exists(struct sup_tasks *t, const char *ns, const char *id);
 
-/* Create the task of container c (its spec, rootfs and runtime). *out freed by the caller. */
+/* Create the task of container c (its spec, rootfs and runtime). *out freed by the caller.
+ * A container with a snapshot_key and no rootfs runs on its snapshot: the active snapshot
+ * "<ns>/<snapshot_key>" is mounted at <bundle>/rootfs, which becomes root.path, and is
+ * unmounted when the task is deleted or the create fails (also by a later supervisor, from
+ * the bundle). A missing snapshot is ENOENT, a committed one (it has no mounts) EBUSY, a
+ * snapshotter other than overlayfs EINVAL; nothing is made then. */
 int sup_tasks_create(struct sup_tasks *t, const char *ns, const Berth__Supervisor__V1__Container *c,
                      const Berth__Supervisor__V1__CreateTaskRequest *req,
                      Berth__Supervisor__V1__CreateTaskResponse **out, struct berth_err *err);
@@ -70,8 +77,8 @@ int sup_tasks_get(struct sup_tasks *t, const char *ns, const char *id, const cha
 /* The init process of every task of ns, sorted by id. */
 int sup_tasks_list(struct sup_tasks *t, const char *ns, Berth__Supervisor__V1__Process ***out,
                    size_t *n_out, struct berth_err *err);
-int sup_tasks_kill(struct sup_tasks *t, const char *ns, const Berth__Supervisor__V1__KillRequest *req,
-                   struct berth_err *err);
+int sup_tasks_kill(struct sup_tasks *t, const char *ns,
+                   const Berth__Supervisor__V1__KillRequest *req, struct berth_err *err);
 int sup_tasks_exec(struct sup_tasks *t, const char *ns,
                    const Berth__Supervisor__V1__ExecProcessRequest *req, char **attach_socket,
                    struct berth_err *err);
@@ -95,6 +102,10 @@ void sup_tasks_wake(struct sup_tasks *t);
 /* Stats of one task: the runtime's JSON document. */
 int sup_tasks_metrics(struct sup_tasks *t, const char *ns, const char *id,
                       Berth__Supervisor__V1__Metric **out, struct berth_err *err);
+/* The id of the task whose root filesystem is the snapshot `snapshot` ("<ns>/<key>", as the
+ * snapshotter names it), tasks being created included; NULL when no task uses it. Heap. */
+char *sup_tasks_snapshot_user(struct sup_tasks *t, const char *snapshot);
+
 /* Ids of the tasks of ns (sorted; free each and the array). */
 int sup_tasks_ids(struct sup_tasks *t, const char *ns, char ***ids, size_t *n_ids);
 

@@ -17,6 +17,7 @@
 #include "common/filter.h"
 #include "supervisor/daemon.h"
 #include "supervisor/events/exchange.h"
+#include "supervisor/runtime/tasks.h"
 #include "supervisor/services/service.h"
 #include "supervisor/snapshot/snapshot.h"
 #include "supervisor/store/store.h"
@@ -268,7 +269,14 @@ s_remove(struct berth_rpc_call *call, const ProtobufCMessage *msg, void *data)
     cleanup_free char *k = ns ? ns_key(ns, "key", req->key, &err) : NULL;
     if (!k)
         return sup_reply(call, -1, NULL, &err);
-    int rc = sup_snapshot_remove(d->snapshots, k, &err);
+    // Removing the directories under a live task's root would pull its files away: refused
+    // until the task is deleted (which unmounts it).
+    cleanup_free char *user = sup_tasks_snapshot_user(d->tasks, k);
+    int rc = user ? berth_err_fail(&err, EBUSY,
+                                   "snapshot `%s` is the root filesystem of task `%s` (delete "
+                                   "the task first)",
+                                   req->key, user)
+                  : sup_snapshot_remove(d->snapshots, k, &err);
     if (rc == 0) {
         Berth__Supervisor__V1__SnapshotRemove ev = BERTH__SUPERVISOR__V1__SNAPSHOT_REMOVE__INIT;
         ev.key = req->key;
