@@ -136,8 +136,8 @@ cmd_info(struct ctr_global *g, int argc, char **argv, struct berth_err *err)
     return 0;
 }
 
-/* Delete one container; a task it still has is deleted first when it has stopped (as ctr
- * does), and is an error otherwise. */
+/* Delete one container and its snapshot; a task it still has is deleted first when it has
+ * stopped (as ctr does), and is an error otherwise. */
 static int
 remove_container(struct ctr_global *g, char *id, struct berth_err *err)
 {
@@ -166,19 +166,17 @@ remove_container(struct ctr_global *g, char *id, struct berth_err *err)
         if (ctr_call(g, TASKS, "Delete", &del.base, &deleted, err) < 0)
             return -1;
     }
-    Berth__Supervisor__V1__DeleteContainerRequest req =
-        BERTH__SUPERVISOR__V1__DELETE_CONTAINER_REQUEST__INIT;
-    cleanup_pb Berth__Supervisor__V1__DeleteContainerResponse *resp = NULL;
-    req.id = id;
-    return ctr_call(g, SVC, "Delete", &req.base, &resp, err);
+    return ctr_delete_container(g, id, err);
 }
 
 static int
 cmd_rm(struct ctr_global *g, int argc, char **argv, struct berth_err *err)
 {
-    int r = ctr_parse_no_options("containers rm", "ID...",
-                                 "Delete containers, and their tasks when these have stopped.\n",
-                                 argc, argv, err);
+    int r = ctr_parse_no_options(
+        "containers rm", "ID...",
+        "Delete containers, and their tasks when these have stopped, and their\n"
+        "snapshots.\n",
+        argc, argv, err);
     if (r != 0)
         return r < 0 ? -1 : 0;
     if (optind >= argc)

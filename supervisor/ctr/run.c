@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * `berth-ctr run`: containers create, then the task's create and start (launch.h), as ctr
- * run. Attached, the task is deleted when it exits (and the container too with --rm), and
- * the exit status is the process's. A container this command made is removed again when its
- * task cannot start.
+ * run. Attached, the task is deleted when it exits (and the container and its snapshot too
+ * with --rm), and the exit status is the process's. A container this command made is
+ * removed again (with its snapshot) when its task cannot start.
  */
 #include "supervisor/ctr/ctr.h"
 
@@ -14,17 +14,6 @@
 #include "supervisor/ctr/client.h"
 #include "supervisor/ctr/create.h"
 #include "supervisor/ctr/launch.h"
-
-static int
-delete_container(struct ctr_global *g, const char *id, struct berth_err *err)
-{
-    Berth__Supervisor__V1__DeleteContainerRequest req =
-        BERTH__SUPERVISOR__V1__DELETE_CONTAINER_REQUEST__INIT;
-    cleanup_pb Berth__Supervisor__V1__DeleteContainerResponse *resp = NULL;
-    req.id = (char *)id;
-    return ctr_call(g, &berth__supervisor__v1__containers__descriptor, "Delete", &req.base, &resp,
-                    err);
-}
 
 static int
 delete_task(struct ctr_global *g, const char *id, struct berth_err *err)
@@ -50,7 +39,7 @@ run(struct ctr_global *g, const struct ctr_create_opts *o, struct berth_err *err
     if (ctr_launch(g, &l, &status, &started, err) < 0) {
         /* A task that never started is gone already; one that did is left as it is. */
         struct berth_err ignored = BERTH_ERR_INIT;
-        if (!started && delete_container(g, o->id, &ignored) < 0)
+        if (!started && ctr_delete_container(g, o->id, &ignored) < 0)
             berth_err_warn(&ignored);
         return -1;
     }
@@ -58,7 +47,7 @@ run(struct ctr_global *g, const struct ctr_create_opts *o, struct berth_err *err
         return 0;
     if (delete_task(g, o->id, err) < 0)
         return -1;
-    if (o->rm && delete_container(g, o->id, err) < 0)
+    if (o->rm && ctr_delete_container(g, o->id, err) < 0)
         return -1;
     return status;
 }

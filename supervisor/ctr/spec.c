@@ -195,6 +195,104 @@ apply_process(struct json_object *p, const char *rootfs, const struct ctr_proces
     return 0;
 }
 
+/* ---------------------------------------------------------------- image config */
+
+/* The image config's "config" object (OCI image spec: the runtime defaults), or NULL. */
+static struct json_object *
+image_runtime_config(struct json_object *image_config)
+{
+    struct json_object *c = NULL;
+    if (!image_config || !json_object_object_get_ex(image_config, "config", &c) ||
+        !json_object_is_type(c, json_type_object))
+        return NULL;
+    return c;
+}
+
+/* A string array of the image config; NULL when absent, null or not an array of strings. */
+static struct json_object *
+config_strings(struct json_object *cfg, const char *key)
+{
+    struct json_object *a = NULL;
+    if (!cfg || !json_object_object_get_ex(cfg, key, &a) ||
+        !json_object_is_type(a, json_type_array))
+        return NULL;
+    for (size_t i = 0; i < json_object_array_length(a); i++)
+        if (!json_object_is_type(json_object_array_get_idx(a, i), json_type_string))
+            return NULL;
+    return a;
+}
+
+static const char *
+config_string(struct json_object *cfg, const char *key)
+{
+    struct json_object *v = NULL;
+    if (!cfg || !json_object_object_get_ex(cfg, key, &v) ||
+        !json_object_is_type(v, json_type_string))
+        return NULL;
+    const char *s = json_object_get_string(v);
+    return *s ? s : NULL;
+}
+
+static void
+append_strings(struct json_object *to, struct json_object *from)
+{
+    for (size_t i = 0; from && i < json_object_array_length(from); i++)
+        json_object_array_add(
+            to, json_object_new_string(json_object_get_string(json_object_array_get_idx(from, i))));
+}
+
+/* Env, args and cwd from the image (the user is taken by ctr_spec_user). */
+static int
+apply_image(struct json_object *p, struct json_object *image_config, char **args,
+            struct berth_err *err)
+{
+    struct json_object *cfg = image_runtime_config(image_config);
+    struct json_object *env = config_strings(cfg, "Env");
+    struct json_object *entrypoint = config_strings(cfg, "Entrypoint");
+    struct json_object *cmd = config_strings(cfg, "Cmd");
+    struct json_object *argv = json_object_new_array(), *penv = NULL;
+    append_strings(argv, entrypoint);
+    if (args && args[0])
+        for (char **a = args; *a; a++)
+            json_object_array_add(argv, json_object_new_string(*a));
+    else
+        append_strings(argv, cmd);
+    if (json_object_array_length(argv) == 0) {
+        json_object_put(argv);
+        return berth_err_fail(err, EINVAL,
+                              "the image has no Entrypoint or Cmd: give a command to run");
+    }
+    json_object_object_add(p, "args", argv);
+    if (json_object_object_get_ex(p, "env", &penv) && json_object_is_type(penv, json_type_array))
+        for (size_t i = 0; env && i < json_object_array_length(env); i++) {
+            const char *kv = json_object_get_string(json_object_array_get_idx(env, i));
+            if (strchr(kv, '=') && kv[0] != '=')
+                env_set(penv, kv);
+        }
+    const char *cwd = config_string(cfg, "WorkingDir");
+    json_object_object_add(p, "cwd", json_object_new_string(cwd && cwd[0] == '/' ? cwd : "/"));
+    return 0;
+}
+
+const char *
+ctr_spec_user(const struct ctr_spec_opts *o)
+{
+    if (o->process.user)
+        return o->process.user;
+    return config_string(image_runtime_config(o->image_config), "User");
+}
+
+bool
+ctr_spec_user_is_numeric(const char *user)
+{
+    uint32_t id;
+    cleanup_free char *copy = xstrdup(user);
+    char *group = strchr(copy, ':');
+    if (group)
+        *group++ = '\0';
+    return parse_id(copy, &id) == 0 && (!group || parse_id(group, &id) == 0);
+}
+
 /* ---------------------------------------------------------------- mounts */
 
 static void
@@ -346,7 +444,14 @@ ctr_spec_new(const struct ctr_spec_opts *o, struct berth_err *err)
     struct json_object *p = child_object(spec, "process");
     if (o->process.terminal)
         json_object_object_add(p, "terminal", json_object_new_boolean(true));
-    if (apply_process(p, o->rootfs, &o->process, err) < 0)
+    struct ctr_process_opts po = o->process;
+    if (o->image_config) {
+        if (apply_image(p, o->image_config, o->process.args, err) < 0)
+            return NULL;
+        po.args = NULL; /* applied above, after the entrypoint */
+        po.user = ctr_spec_user(o);
+    }
+    if (apply_process(p, o->users_root ? o->users_root : o->rootfs, &po, err) < 0)
         return NULL;
     if (o->rootfs)
         json_object_object_add(child_object(spec, "root"), "path",
