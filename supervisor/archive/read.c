@@ -280,8 +280,11 @@ promised_digest(const char *path, char **out, struct berth_err *err)
         return 0;
     cleanup_free char *d = xasprintf("sha256:%s", path + sizeof(prefix) - 1);
     const char *hex;
-    if (berth_digest_parse(d, &hex, err) < 0)
-        return berth_err_wrap(err, "entry `%s`", path);
+    struct berth_err bad = BERTH_ERR_INIT;
+    if (berth_digest_parse(d, &hex, &bad) < 0) {
+        berth_err_clear(&bad);
+        return berth_err_fail(err, EINVAL, "entry `%s`: not named by a sha256 digest", path);
+    }
     *out = steal_ptr(&d);
     return 0;
 }
@@ -472,8 +475,13 @@ ar_read_tar(struct ar_import *imp, struct berth_err *err)
     archive_read_support_filter_zstd(a);
     archive_read_support_format_tar(a);
     if (archive_read_open_filename(a, imp->path, READ_BLOCK) != ARCHIVE_OK) {
-        int code = archive_errno(a) > 0 ? archive_errno(a) : EINVAL;
-        return berth_err_fail(err, code, "open `%s`: %s", imp->path, archive_error_string(a));
+        int code = archive_errno(a);
+        /* libarchive looks at the first bytes as it opens: a file that is no tar fails here,
+         * with EILSEQ (its "file format" errno). */
+        if (code == EILSEQ || code <= 0)
+            return berth_err_fail(err, EINVAL, "`%s` is not a tar archive: %s", imp->path,
+                                  archive_error_string(a));
+        return berth_err_set(err, code, "open `%s`", imp->path);
     }
     for (;;) {
         int r = archive_read_next_header(a, &ae);
