@@ -49,6 +49,7 @@ int ctr_cmd_tasks(struct ctr_global *g, int argc, char **argv, struct berth_err 
 int ctr_cmd_run(struct ctr_global *g, int argc, char **argv, struct berth_err *err);
 int ctr_cmd_events(struct ctr_global *g, int argc, char **argv, struct berth_err *err);
 int ctr_cmd_content(struct ctr_global *g, int argc, char **argv, struct berth_err *err);
+int ctr_cmd_images(struct ctr_global *g, int argc, char **argv, struct berth_err *err);
 
 /* ---------------------------------------------------------------- cli.c */
 

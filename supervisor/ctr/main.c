@@ -31,6 +31,7 @@ static const struct ctr_cmd commands[] = {
     {"run", NULL, ctr_cmd_run, "run a container (create it, then create and start its task)"},
     {"events", "event", ctr_cmd_events, "display the supervisor's events"},
     {"content", NULL, ctr_cmd_content, "manage the content store"},
+    {"images", "image i", ctr_cmd_images, "manage images (pull, push, import, export...)"},
     {"snapshots", "snapshot", ctr_cmd_snapshots, "manage snapshots"},
 };
 
