@@ -25,6 +25,9 @@
 #include "supervisor/content/content.h"
 #include "supervisor/daemon.h"
 #include "supervisor/events/exchange.h"
+#include "supervisor/images/images.h"
+#include "supervisor/images/lease.h"
+#include "supervisor/remote/remote.h"
 #include "supervisor/runtime/tasks.h"
 #include "supervisor/services/service.h"
 #include "supervisor/snapshot/snapshot.h"
@@ -44,12 +47,25 @@ static const char usage[] =
     "  --log-level LVL   error, warn, info (default), debug, trace\n"
     "  --log-format FMT  text (default) or json\n"
     "  --debug           same as --log-level debug\n"
+    "  --registry-config FILE  registry credentials, docker config.json format (default\n"
+    "                    $DOCKER_CONFIG/config.json, else ~/.docker/config.json)\n"
+    "  --registry-ca FILE      CA certificates (PEM) for registries instead of the system's\n"
+    "  --insecure-registry HOST  allow plain http and unchecked TLS for HOST (repeatable)\n"
     "  --version         print the version and exit\n";
 
 struct options {
     const char *root, *state, *address, *runtime, *shim;
     int level, format;
+    const char *registry_config, *registry_ca;
+    const char **insecure; /* --insecure-registry, in order */
+    size_t n_insecure;
 };
+
+static void
+options_clear(struct options *o)
+{
+    free(o->insecure);
+}
 
 // An executable by name: beside our own binary first (an installed set, or a build tree
 // laid out by part), then PATH. Returns a heap absolute path or NULL.
@@ -88,7 +104,11 @@ parse_args(int argc, char **argv, struct options *o)
         {"address", required_argument, NULL, 'a'},  {"runtime", required_argument, NULL, 'R'},
         {"shim", required_argument, NULL, 'S'},     {"log-level", required_argument, NULL, 'l'},
         {"log-format", required_argument, NULL, 'f'}, {"debug", no_argument, NULL, 'd'},
-        {"version", no_argument, NULL, 'v'},        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'v'},
+        {"registry-config", required_argument, NULL, 'C'},
+        {"registry-ca", required_argument, NULL, 'A'},
+        {"insecure-registry", required_argument, NULL, 'I'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -100,6 +120,12 @@ parse_args(int argc, char **argv, struct options *o)
         case 'R': o->runtime = optarg; break;
         case 'S': o->shim = optarg; break;
         case 'd': o->level = BERTH_LOG_DEBUG; break;
+        case 'C': o->registry_config = optarg; break;
+        case 'A': o->registry_ca = optarg; break;
+        case 'I':
+            o->insecure = xrealloc(o->insecure, (o->n_insecure + 1) * sizeof(*o->insecure));
+            o->insecure[o->n_insecure++] = optarg;
+            break;
         case 'l':
             if ((o->level = berth_log_level_parse(optarg)) < 0) {
                 fprintf(stderr, "berth-supervisor: unknown log level `%s`\n", optarg);
@@ -158,6 +184,8 @@ run(struct sup_daemon *d, struct berth_err *err)
         return -1;
     }
     d->events = sup_events_new();
+    d->leases = sup_leases_new();
+    d->images = sup_images_state_new();
     int rc = -1;
     struct berth_rpc_server *srv = NULL;
     cleanup_free char *snapshots = xasprintf("%s/snapshots", d->root);
@@ -171,6 +199,10 @@ run(struct sup_daemon *d, struct berth_err *err)
     d->tasks = sup_tasks_new(&to);
     if (opened < 0)
         goto out;
+    if (sup_remote_new(d->remote_opts, &d->remote, err) < 0) {
+        berth_err_wrap(err, "registry client");
+        goto out;
+    }
     if (sup_tasks_recover(d->tasks, err) < 0)
         goto out;
     srv = berth_rpc_server_new(d->address, err);
@@ -189,6 +221,10 @@ run(struct sup_daemon *d, struct berth_err *err)
     rc = 0;
 out:
     berth_rpc_server_free(srv, 2000);
+    /* No call runs now; a background collection ends before the stores close. */
+    sup_images_state_free(d->images);
+    sup_remote_free(d->remote);
+    sup_leases_free(d->leases);
     sup_tasks_free(d->tasks);
     sup_events_free(d->events);
     sup_snapshotter_close(d->snapshots);
@@ -200,7 +236,7 @@ out:
 int
 main(int argc, char **argv)
 {
-    struct options o = {
+    struct options o __attribute__((cleanup(options_clear))) = {
         .root = "/var/lib/berth/supervisor",
         .state = "/run/berth/supervisor",
         .address = "/run/berth/supervisor.sock",
@@ -234,11 +270,19 @@ main(int argc, char **argv)
                     !runtime ? "--runtime" : "--shim");
         return 1;
     }
+    struct sup_remote_options ro = {
+        .auth_file = o.registry_config,
+        .ca_file = o.registry_ca,
+        .insecure_registries = o.insecure,
+        .n_insecure_registries = o.n_insecure,
+    };
     struct sup_daemon d = {
         .root = o.root, .state = o.state, .address = o.address,
         .runtime = runtime, .shim = shim, .debug = o.level >= BERTH_LOG_DEBUG,
+        .remote_opts = &ro,
     };
-    if (run(&d, &err) < 0) {
+    r = run(&d, &err);
+    if (r < 0) {
         cleanup_free char *msg = berth_err_string(&err);
         berth_error("%s", msg);
         return 1;

@@ -8,6 +8,7 @@
 
 #include "berth/supervisor/v1/content.pb-c.h"
 #include "berth/supervisor/v1/events.pb-c.h"
+#include "berth/supervisor/v1/images.pb-c.h"
 #include "berth/supervisor/v1/snapshots.pb-c.h"
 #include "common/cleanup.h"
 
@@ -31,6 +32,9 @@ static const ProtobufCMessageDescriptor *const event_types[] = {
     &berth__supervisor__v1__snapshot_commit__descriptor,
     &berth__supervisor__v1__snapshot_remove__descriptor,
     &berth__supervisor__v1__content_delete__descriptor,
+    &berth__supervisor__v1__image_create__descriptor,
+    &berth__supervisor__v1__image_update__descriptor,
+    &berth__supervisor__v1__image_delete__descriptor,
 };
 
 const ProtobufCMessageDescriptor *

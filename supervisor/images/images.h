@@ -55,6 +55,15 @@ int sup_images_normalize(const char *ref, char **out, struct berth_err *err);
 int sup_images_put(struct sup_daemon *d, const char *ns, const SupImage *image, SupImage **out,
                    struct berth_err *err);
 
+/* Create (EEXIST when the name is taken) or update (ENOENT when it is not; update_mask as
+ * sup_store_image_update) a record strictly, as the Create and Update calls do, publishing
+ * the event. A target given must be stored (EBUSY otherwise). */
+int sup_images_create(struct sup_daemon *d, const char *ns, const SupImage *image, SupImage **out,
+                      struct berth_err *err);
+int sup_images_update(struct sup_daemon *d, const char *ns, const SupImage *image,
+                      char *const *update_mask, size_t n_mask, SupImage **out,
+                      struct berth_err *err);
+
 /* Delete the record and publish /images/delete. With sync, collect garbage before returning;
  * otherwise a collection is scheduled in the background (sup_images_gc_schedule). */
 int sup_images_delete(struct sup_daemon *d, const char *ns, const char *name, bool sync,

@@ -88,7 +88,14 @@ sup_remote_new(const struct sup_remote_options *opts, struct sup_remote **out,
     curl_share_setopt(r->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     curl_share_setopt(r->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
 
-    if (sup_remote_auth_load(r, opts->auth_file, err) < 0) {
+    if (opts->username) {
+        r->creds = xzalloc(sizeof(*r->creds));
+        r->creds[0].host = xstrdup(opts->auth_host ? opts->auth_host : "");
+        r->creds[0].username = xstrdup(opts->username);
+        r->creds[0].password = xstrdup(opts->password ? opts->password : "");
+        r->n_creds = 1;
+        r->auth_file = xstrdup("the request");
+    } else if (sup_remote_auth_load(r, opts->auth_file, err) < 0) {
         sup_remote_free(r);
         return -1;
     }

@@ -69,6 +69,11 @@ struct sup_remote_options {
      * ~/.docker/config.json (a missing default file means anonymous; a missing named file is
      * an error). */
     const char *auth_file;
+    /* Credentials given with one call (a request's RegistryAuth): used for auth_host instead
+     * of any file (auth_file is then not read). NULL username: none. */
+    const char *auth_host;
+    const char *username;
+    const char *password;
     /* CA certificates (PEM) to check registries with, instead of the system's; NULL: system. */
     const char *ca_file;
     /* Hosts that may use plain http and unchecked TLS: "host", "host:port" or an address range

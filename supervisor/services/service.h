@@ -28,6 +28,7 @@ extern const struct sup_service sup_service_tasks;
 extern const struct sup_service sup_service_events;
 extern const struct sup_service sup_service_snapshots;
 extern const struct sup_service sup_service_content;
+extern const struct sup_service sup_service_images;
 
 /* Register every service on srv. */
 int sup_services_register(struct berth_rpc_server *srv, struct sup_daemon *d, struct berth_err *err);
