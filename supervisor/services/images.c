@@ -297,18 +297,6 @@ im_gc(struct berth_rpc_call *call, const ProtobufCMessage *msg, void *data)
     sup_reply_static(call, rc, &r.base, &err);
 }
 
-// Import and Export until services/images-archive.c serves them.
-static void
-im_unimplemented(struct berth_rpc_call *call, const ProtobufCMessage *msg, void *data)
-{
-    cleanup_err struct berth_err err = BERTH_ERR_INIT;
-
-    (void)msg;
-    (void)data;
-    berth_err_fail(&err, ENOTSUP, "%s is not implemented", berth_rpc_call_method(call));
-    sup_reply(call, -1, NULL, &err);
-}
-
 static const struct berth_rpc_method methods[] = {
     {"Get", BERTH_RPC_UNARY, im_get},
     {"List", BERTH_RPC_UNARY, im_list},
@@ -320,8 +308,8 @@ static const struct berth_rpc_method methods[] = {
     {"Check", BERTH_RPC_UNARY, im_check},
     {"Usage", BERTH_RPC_UNARY, im_usage},
     {"GarbageCollect", BERTH_RPC_UNARY, im_gc},
-    {"Import", BERTH_RPC_UNARY, im_unimplemented},
-    {"Export", BERTH_RPC_SERVER_STREAM, im_unimplemented},
+    {"Import", BERTH_RPC_UNARY, sup_images_import},
+    {"Export", BERTH_RPC_SERVER_STREAM, sup_images_export},
 };
 
 const struct sup_service sup_service_images = {

@@ -30,6 +30,10 @@ extern const struct sup_service sup_service_snapshots;
 extern const struct sup_service sup_service_content;
 extern const struct sup_service sup_service_images;
 
+/* Images.Import and Images.Export (services/images-archive.c), in the Images table. */
+void sup_images_import(struct berth_rpc_call *call, const ProtobufCMessage *msg, void *data);
+void sup_images_export(struct berth_rpc_call *call, const ProtobufCMessage *msg, void *data);
+
 /* Register every service on srv. */
 int sup_services_register(struct berth_rpc_server *srv, struct sup_daemon *d, struct berth_err *err);
 
