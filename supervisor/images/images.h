@@ -94,7 +94,8 @@ int sup_images_manifest_for(struct sup_daemon *d, const char *target_digest,
 
 /* ---- Unpacking (unpack.c) ----------------------------------------------------------------- */
 
-/* Called before each layer is unpacked (i from 0) and after it (done true); may be NULL. */
+/* Called before each layer is unpacked (i from 0) and after it (done true), not for a layer
+ * already unpacked; may be NULL. */
 typedef void (*sup_images_unpack_fn)(void *data, size_t i, const char *layer_digest, bool done);
 
 /* Unpack the stored manifest `manifest_digest` (its config and layers must be stored) into

@@ -133,6 +133,9 @@ report(struct pull *p, const char *kind, const struct sup_remote_desc *desc, con
         it->p.status = xstrdup("");
         it->p.total = desc->size;
     }
+    /* A document read twice (the manifest a pull resolved to) stays "done". */
+    if (status && strcmp(status, "exists") == 0 && strcmp(it->p.status, "done") == 0)
+        status = NULL;
     if (status && strcmp(it->p.status, status) != 0) {
         free(it->p.status);
         it->p.status = xstrdup(status);
@@ -427,7 +430,8 @@ add_layers(struct layer_set *s, const struct sup_remote_manifest *m)
 
 /* Fetch manifest desc and its config, checked; *out is the manifest. */
 static int
-get_manifest(struct pull *p, const struct sup_remote_desc *desc, struct sup_remote_manifest **out,
+get_manifest(struct pull *p, const struct sup_remote_desc *desc,
+             const struct sup_remote_platform *want, struct sup_remote_manifest **out,
              struct berth_err *err)
 {
     cleanup_free char *buf = NULL;
@@ -443,6 +447,12 @@ get_manifest(struct pull *p, const struct sup_remote_desc *desc, struct sup_remo
     if (get_doc(p, "config", &m->config, SUP_REMOTE_MAX_CONFIG_SIZE, &buf, &len, err) < 0 ||
         sup_remote_config_parse(buf, len, &c, err) < 0 || sup_remote_config_check(m, c, err) < 0)
         return berth_err_wrap(err, "config %s", m->config.digest);
+    /* An image that is not an index says its platform in its config only. */
+    if (want && !sup_remote_platform_matches(want, &c->platform)) {
+        cleanup_free char *have = sup_remote_platform_format(&c->platform);
+        cleanup_free char *wanted = sup_remote_platform_format(want);
+        return berth_err_fail(err, ENOENT, "the image is for %s, not %s", have, wanted);
+    }
     *out = steal_ptr(&m);
     return 0;
 }
@@ -462,14 +472,14 @@ get_manifests(struct pull *p, const struct sup_remote_desc *root,
     const struct sup_remote_desc *first =
         top->kind == SUP_REMOTE_KIND_INDEX ? &top->manifests[at] : root;
     v = xzalloc(sizeof(*v) * (top->n_manifests + 1));
-    if (get_manifest(p, first, &v[n], err) < 0)
+    if (get_manifest(p, first, top->kind == SUP_REMOTE_KIND_INDEX ? NULL : want, &v[n], err) < 0)
         goto fail;
     n++;
     for (size_t i = 0; p->o->all_platforms && i < top->n_manifests; i++) {
         const struct sup_remote_desc *e = &top->manifests[i];
         if (i == at || !sup_remote_is_manifest_type(e->media_type))
             continue;
-        if (get_manifest(p, e, &v[n], err) < 0) {
+        if (get_manifest(p, e, NULL, &v[n], err) < 0) {
             /* Attestations and other non-image manifests are not pulled. */
             if (err->code != EINVAL)
                 goto fail;

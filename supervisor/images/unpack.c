@@ -157,9 +157,9 @@ sup_images_unpack(struct sup_daemon *d, const char *ns, struct sup_lease *lease,
                              err) < 0)
                 return berth_err_wrap(err, "unpack layer %s", m->layers[i].digest);
             berth_debug("unpacked layer %s as %s", m->layers[i].digest, name);
+            if (progress)
+                progress(data, i, m->layers[i].digest, true);
         }
-        if (progress)
-            progress(data, i, m->layers[i].digest, true);
         free(parent);
         parent = steal_ptr(&name);
     }
