@@ -75,11 +75,13 @@ cmp_str(const void *a, const void *b)
 static bool
 set_has(struct strset *s, const char *str)
 {
+    if (s->n == 0)
+        return false; /* v is NULL then, which qsort and bsearch must not get */
     if (!s->sorted) {
         qsort(s->v, s->n, sizeof(*s->v), cmp_str);
         s->sorted = true;
     }
-    return s->n > 0 && bsearch(&str, s->v, s->n, sizeof(*s->v), cmp_str) != NULL;
+    return bsearch(&str, s->v, s->n, sizeof(*s->v), cmp_str) != NULL;
 }
 
 static void
