@@ -77,6 +77,8 @@ set_has(struct strset *s, const char *str)
 {
     if (s->n == 0)
         return false; /* v is NULL then, which qsort and bsearch must not get */
+    if (s->n == 0)
+        return false;
     if (!s->sorted) {
         qsort(s->v, s->n, sizeof(*s->v), cmp_str);
         s->sorted = true;

@@ -114,3 +114,257 @@ has_line() {
 	run ctr images ls -q
 	[ "$(wc -l <<<"$output")" = 1 ]
 }
+
+# start_supervisor_with ARGS...: the supervisor with extra flags (through a wrapper, since
+# start_supervisor takes a binary).
+start_supervisor_with() {
+	local args
+	printf -v args '%q ' "$@"
+	printf '#!/bin/sh\nexec %q "$@" %s\n' "$SUPERVISOR" "$args" >"$TMP/supervisor-with"
+	chmod +x "$TMP/supervisor-with"
+	start_supervisor "$TMP/supervisor-with"
+}
+
+@test "pull with basic auth over TLS: credentials from --registry-config or the request" {
+	make_server_cert
+	htpasswd_line alice 's3cret:x' >"$TMP/htpasswd"
+	REGISTRY_TLS=1 start_registry tls "auth:
+  htpasswd:
+    realm: berth-test
+    path: $TMP/htpasswd"
+	auth_file "$TMP/auth.json" "$REG" alice 's3cret:x'
+	image_layout "$TMP/img"
+	run rc --auth-file "$TMP/auth.json" --ca-file "$TMP/ca.crt" push "$TMP/img" "$REG/sec/img:1"
+	assert_status 0
+
+	start_supervisor_with --registry-ca "$TMP/ca.crt" --registry-config "$TMP/auth.json"
+	run ctr images pull "$REG/sec/img:1"
+	echo "$output"
+	assert_status 0
+	grep -q '"GET /v2/sec/img/blobs/sha256:[0-9a-f]* HTTP/2.0"' "$TMP/tls/registry.log"
+	run ctr images check "$REG/sec/img:1"
+	assert_output_contains "complete"
+
+	# Credentials in the request win over the file's.
+	run ctr images pull -u alice:wrong "$REG/sec/img:1"
+	assert_failure
+	assert_output_contains "401"
+	kill_supervisor
+
+	# No credentials: refused; no CA: the certificate is unknown.
+	echo '{}' >"$TMP/empty.json"
+	start_supervisor_with --registry-ca "$TMP/ca.crt" --registry-config "$TMP/empty.json"
+	run ctr images pull "$REG/sec/img:1"
+	assert_failure
+	assert_output_contains "401"
+	kill_supervisor
+	start_supervisor_with --registry-config "$TMP/empty.json"
+	run ctr images pull -u 'alice:s3cret:x' "$REG/sec/img:1"
+	assert_failure
+	assert_output_contains_any "certificate" "SSL"
+	kill_supervisor
+	start_supervisor_with --registry-ca "$TMP/ca.crt" --registry-config "$TMP/empty.json"
+	run ctr images pull -u 'alice:s3cret:x' "$REG/sec/img:2"
+	assert_failure
+	assert_output_contains "not found"
+	run ctr images pull -u 'alice:s3cret:x' "$REG/sec/img:1"
+	assert_status 0
+}
+
+@test "pull of a multi-platform index: the requested platform, or all of them" {
+	start_registry reg
+	index_layout "$TMP/multi"
+	run rc push "$TMP/multi" "$REG/multi/img:latest"
+	assert_status 0
+	start_supervisor
+
+	run ctr images pull --plain-http --platform linux/arm64 "$REG/multi/img"
+	echo "$output"
+	assert_status 0
+	assert_output_contains "$REG/multi/img:latest@$INDEX_DIGEST"
+	run ctr content ls -q
+	has_line "$INDEX_DIGEST" "$output"
+	has_line "$ARM64_MANIFEST" "$output"
+	! has_line "$AMD64_MANIFEST" "$output"
+	run ctr images check --platform linux/arm64 "$REG/multi/img"
+	assert_output_contains "unpacked"
+
+	run ctr images pull --plain-http --platform linux/arm64 --all-platforms "$REG/multi/img"
+	assert_status 0
+	run ctr content ls -q
+	has_line "$AMD64_MANIFEST" "$output"
+	run ctr images pull --plain-http --platform linux/s390x "$REG/multi/img"
+	assert_failure
+	assert_output_contains "no manifest for linux/s390x"
+}
+
+@test "two images sharing a base layer: stored and unpacked once; gc keeps what the other needs" {
+	start_registry reg
+	image_layout "$TMP/a"
+	base_layer "$TMP/a"
+	layered_image "$TMP/a" "$TMP/b" 0
+	run rc push "$TMP/a" "$REG/share/a:1"
+	assert_status 0
+	run rc push "$TMP/b" "$REG/share/b:1"
+	assert_status 0
+	local top_chain
+	top_chain=$(chain2 "$BASE_DIFF" "$TOP_DIFF")
+	start_supervisor
+
+	run ctr images pull --plain-http "$REG/share/a:1"
+	assert_status 0
+	run ctr images pull --plain-http "$REG/share/b:1"
+	echo "$output"
+	assert_status 0
+	# The base came from the first pull.
+	assert_output_contains "Already exists"
+	[ "$(grep -c "GET /v2/share/[ab]/blobs/$BASE_LAYER" "$TMP/reg/registry.log")" = 1 ]
+	run ctr snapshots ls -q
+	[ "$(grep -cxF "$BASE_DIFF" <<<"$output")" = 1 ]
+	has_line "$top_chain" "$output"
+	[ "$(wc -l <<<"$output")" = 2 ]
+
+	# Removing the first leaves the shared layer and snapshot to the second.
+	run ctr images rm --sync "$REG/share/a:1"
+	assert_status 0
+	run ctr content ls -q
+	has_line "$BASE_LAYER" "$output"
+	has_line "$TOP_LAYER" "$output"
+	run ctr snapshots ls -q
+	has_line "$BASE_DIFF" "$output"
+	has_line "$top_chain" "$output"
+	run ctr images check "$REG/share/b:1"
+	assert_output_contains "unpacked"
+
+	# A container's snapshot keeps its parents after its image goes.
+	ctr snapshots prepare work "$top_chain" >/dev/null
+	run ctr images rm --sync "$REG/share/b:1"
+	assert_status 0
+	run ctr snapshots ls -q
+	has_line "$top_chain" "$output"
+	has_line "$BASE_DIFF" "$output"
+	run ctr content ls -q
+	[ -z "$output" ]
+	ctr snapshots rm work
+	run ctr images prune
+	assert_status 0
+	run ctr snapshots ls -q
+	[ -z "$output" ]
+}
+
+@test "a tampered layer is refused: no image, no layer, no snapshot, no ingest to resume" {
+	start_registry reg
+	image_layout "$TMP/img"
+	base_layer "$TMP/img"
+	run rc push "$TMP/img" "$REG/bad/img:1"
+	assert_status 0
+	local data
+	data=$(registry_blob "$BASE_LAYER")
+	[ -f "$data" ]
+	# Same size, different bytes: only the digest can tell.
+	printf 'XXXXXXXX' | dd of="$data" bs=1 seek=1000 conv=notrunc status=none
+	start_supervisor
+
+	run ctr images pull --plain-http "$REG/bad/img:1"
+	echo "$output"
+	assert_failure
+	assert_output_contains "digest mismatch"
+	run ctr images ls -q
+	[ -z "$output" ]
+	run ctr content ls -q
+	! has_line "$BASE_LAYER" "$output"
+	run ctr content active
+	! grep -q "$BASE_LAYER" <<<"$output"
+	run ctr snapshots ls -q
+	[ -z "$output" ]
+	# What the pull stored before the layer failed is garbage.
+	run ctr images prune
+	assert_status 0
+	run ctr content ls -q
+	[ -z "$output" ]
+}
+
+# slow_proxy UPSTREAM: a TCP proxy on a free port that passes the upstream's answers at
+# about 1 MB/s; sets PROXY (127.0.0.1:PORT).
+slow_proxy() {
+	local up=$1
+	/usr/bin/python3 - "${up##*:}" "$TMP/proxy.port" <<'PY' 3>&- &
+import socket, sys, threading, time
+up_port, port_file = int(sys.argv[1]), sys.argv[2]
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 0))
+srv.listen(16)
+with open(port_file + ".tmp", "w") as f:
+    f.write(str(srv.getsockname()[1]))
+import os
+os.rename(port_file + ".tmp", port_file)
+
+def pipe(a, b, slow):
+    try:
+        while True:
+            d = a.recv(8192)
+            if not d:
+                break
+            b.sendall(d)
+            if slow:
+                time.sleep(len(d) / 1e6)
+    except OSError:
+        pass
+    for s in (a, b):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+while True:
+    c, _ = srv.accept()
+    u = socket.create_connection(("127.0.0.1", up_port))
+    threading.Thread(target=pipe, args=(c, u, False), daemon=True).start()
+    threading.Thread(target=pipe, args=(u, c, True), daemon=True).start()
+PY
+	on_teardown kill $!
+	retry 50 0.1 test -s "$TMP/proxy.port"
+	PROXY=127.0.0.1:$(cat "$TMP/proxy.port")
+}
+
+# An ingest of the supervisor's content store holds at least $1 bytes.
+ingest_has() {
+	local f
+	for f in "$SROOT"/content/ingest/*/data; do
+		[ -f "$f" ] && [ "$(stat -c %s "$f")" -ge "$1" ] && return 0
+	done
+	return 1
+}
+
+@test "kill -9 of the supervisor mid-pull: the next pull resumes the partial layer" {
+	start_registry reg
+	image_layout "$TMP/a"
+	base_layer "$TMP/a"
+	layered_image "$TMP/a" "$TMP/big" 6144
+	run rc push "$TMP/big" "$REG/big/img:1"
+	assert_status 0
+	slow_proxy "$REG"
+	start_supervisor
+
+	ctr images pull --plain-http "$PROXY/big/img:1" >"$TMP/pull1.log" 2>&1 3>&- &
+	local pull=$!
+	retry 200 0.05 ingest_has 1048576
+	kill_supervisor KILL
+	wait "$pull" 2>/dev/null || true
+	run ingest_has 1048576
+	assert_status 0
+	start_supervisor
+
+	run ctr images pull --plain-http "$REG/big/img:1"
+	echo "$output"
+	assert_status 0
+	# The layer was asked for from where the first pull stopped.
+	grep -q "\"GET /v2/big/img/blobs/$TOP_LAYER HTTP/1.1\" 206" "$TMP/reg/registry.log"
+	run ctr content active
+	! grep -q "$TOP_LAYER" <<<"$output"
+	run ctr images check "$REG/big/img:1"
+	assert_output_contains "unpacked"
+	run ctr snapshots ls -q
+	has_line "$(chain2 "$BASE_DIFF" "$TOP_DIFF")" "$output"
+}
