@@ -76,14 +76,14 @@ struct sup_archive_import_opts {
  * caller releases the lease once it has created the images (or at once, after a failure:
  * what was stored is then garbage for the collector, and no ingest is left).
  *
- * The rules: entry names are cleaned of "./" and "."; an absolute name, a ".." component, a
- * name seen twice, a device or fifo, a symbolic or hard link leading outside the tar or to
- * nothing in it, an index file larger than SUP_ARCHIVE_MAX_META, an entry
- * blobs/sha256/<hex> whose bytes hash to something else, a manifest or config naming a blob
- * that is not in the tar (or whose size is another), a layer.tar that is not its config's
- * diffID: each is EINVAL naming the entry or the blob. A tar with oci-layout and index.json
- * is read as an OCI layout (its manifest.json, if any, is ignored), else one with
- * manifest.json as a docker-archive.
+ * The rules: entry names are cleaned of "./" and "."; more than 16384 entries, an absolute
+ * name, a ".." component, a name seen twice, a device or fifo, a symbolic or hard link
+ * leading outside the tar or to nothing in it, an index file larger than
+ * SUP_ARCHIVE_MAX_META, an entry blobs/sha256/<hex> whose bytes hash to something else, a
+ * manifest or config naming a blob that is not in the tar (or whose size is another), a
+ * layer.tar that is not its config's diffID: each is EINVAL naming the entry or the blob. A
+ * tar with oci-layout and index.json is read as an OCI layout (its manifest.json, if any, is
+ * ignored), else one with manifest.json as a docker-archive.
  *
  * Names: io.containerd.image.name as given (normalized, as a docker reference), else
  * org.opencontainers.image.ref.name (a bare tag goes with base_name: without one the image is

@@ -29,6 +29,10 @@
 #define CANCEL_EVERY (16 * 1024 * 1024)
 /* Links to links are followed this deep. */
 #define MAX_LINK_DEPTH 8
+/* Entries of one tar, directories included. Entries are looked up by name in a list, and
+ * each file becomes a blob with an ingest: the bound keeps a tar of millions of empty files
+ * from costing hours. docker save of a hundred images of a dozen layers is about 5,000. */
+#define MAX_ENTRIES 16384
 
 static const char *const meta_names[AR_META_COUNT] = {
     [AR_META_OCI_LAYOUT] = "oci-layout",
@@ -493,7 +497,9 @@ ar_read_tar(struct ar_import *imp, struct berth_err *err)
                                       archive_error_string(a));
             return read_error(imp, a, NULL, err);
         }
-        n_seen++;
+        if (++n_seen > MAX_ENTRIES)
+            return berth_err_fail(err, EINVAL, "`%s` has more than %d entries", imp->path,
+                                  MAX_ENTRIES);
         if (ar_cancelled(imp))
             return berth_err_fail(err, ECANCELED, "import cancelled");
         if (read_entry(imp, a, ae, err) < 0)

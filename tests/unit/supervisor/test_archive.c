@@ -589,6 +589,25 @@ test_sup_archive_import_not_a_tar(void **state)
     assert_no_ingests(f);
 }
 
+static void
+test_sup_archive_import_too_many_entries(void **state)
+{
+    struct fixture *f = *state;
+    size_t n = 16385;
+    struct tent *v = xzalloc(n * sizeof(*v));
+    char **names = xzalloc(n * sizeof(*names));
+
+    for (size_t i = 0; i < n; i++) {
+        names[i] = xasprintf("d%zu/", i);
+        v[i] = (struct tent){names[i], 'd', NULL, 0, NULL};
+    }
+    expect_import_err(f, v, n, EINVAL, "has more than 16384 entries");
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    free(v);
+}
+
 static bool
 cancel_now(void *data)
 {
@@ -903,6 +922,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_sup_archive_import_hostile_content, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sup_archive_import_hostile_docker, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sup_archive_import_not_a_tar, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sup_archive_import_too_many_entries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sup_archive_import_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sup_archive_export_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sup_archive_export_docker_round_trip, setup, teardown),
