@@ -39,6 +39,24 @@ status_name(Berth__Supervisor__V1__Status st)
 }
 
 /* The container's record and its spec, parsed. */
+/* The root filesystem of a running task as this host sees it, "/proc/<pid>/root" (heap), for
+ * looking up user names in a container that has no rootfs directory (one on a snapshot). */
+static char *
+running_root(struct ctr_global *g, const char *id, struct berth_err *err)
+{
+    Berth__Supervisor__V1__GetRequest req = BERTH__SUPERVISOR__V1__GET_REQUEST__INIT;
+    cleanup_pb Berth__Supervisor__V1__GetResponse *resp = NULL;
+    req.container_id = (char *)id;
+    if (ctr_call(g, TASKS, "Get", &req.base, &resp, err) < 0)
+        return NULL;
+    if (!resp->process || resp->process->pid == 0 ||
+        resp->process->status == BERTH__SUPERVISOR__V1__STATUS__STOPPED) {
+        berth_err_fail(err, EBUSY, "task `%s` is not running: cannot look up user names in it", id);
+        return NULL;
+    }
+    return xasprintf("/proc/%u/root", resp->process->pid);
+}
+
 static int
 get_container(struct ctr_global *g, const char *id,
               Berth__Supervisor__V1__GetContainerResponse **resp, struct json_object **spec,
@@ -384,8 +402,15 @@ cmd_exec(struct ctr_global *g, int argc, char **argv, struct berth_err *err)
     cleanup_json struct json_object *spec = NULL;
     if (get_container(g, l.container_id, &ctr, &spec, err) < 0)
         return -1;
+    cleanup_free char *task_root = NULL;
     const char *rootfs =
         ctr->container->rootfs && *ctr->container->rootfs ? ctr->container->rootfs : NULL;
+    if (!rootfs && po.user && !ctr_spec_user_is_numeric(po.user)) {
+        task_root = running_root(g, l.container_id, err);
+        if (!task_root)
+            return -1;
+        rootfs = task_root;
+    }
     cleanup_json struct json_object *process = ctr_spec_exec_process(spec, rootfs, &po, err);
     if (!process)
         return -1;

@@ -276,6 +276,10 @@ pull() {
 	run ctr tasks exec --exec-id e1 "$ID" sh -c 'echo exec-ok; ls /bin/busybox'
 	assert_status 0
 	[ "${lines[0]}" = exec-ok ]
+	# A user name for an exec is looked up in the running container's root.
+	run ctr tasks exec --exec-id e2 -u nobody "$ID" id -u
+	assert_status 0
+	[ "$output" = 65534 ]
 
 	# A snapshot in use by a container is refused by containers create of the same id.
 	run ctr run "$REG/test/busybox:v1" "$ID" true
