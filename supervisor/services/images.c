@@ -13,6 +13,7 @@
 #include "berth/supervisor/v1/images.pb-c.h"
 #include "common/cleanup.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "supervisor/daemon.h"
 #include "supervisor/images/images.h"
 #include "supervisor/services/service.h"
@@ -163,6 +164,7 @@ finish_stream(struct stream *s, int rc, const ProtobufCMessage *last, struct ber
         berth_rpc_call_send(s->call, last);
         berth_rpc_call_finish(s->call, RPC_OK, NULL);
     } else if (atomic_load(&s->cancelled) || berth_rpc_call_is_cancelled(s->call)) {
+        berth_debug("%s: cancelled: %s", berth_rpc_call_method(s->call), err->msg);
         berth_rpc_call_finish(s->call, RPC_CANCELLED, "cancelled");
     } else {
         berth_rpc_call_fail(s->call, err);

@@ -330,9 +330,10 @@ PY
 
 # An ingest of the supervisor's content store holds at least $1 bytes.
 ingest_has() {
-	local f
+	local f size
 	for f in "$SROOT"/content/ingest/*/data; do
-		[ -f "$f" ] && [ "$(stat -c %s "$f")" -ge "$1" ] && return 0
+		size=$(stat -c %s "$f" 2>/dev/null) || continue
+		[ "$size" -ge "$1" ] && return 0
 	done
 	return 1
 }
@@ -367,4 +368,85 @@ ingest_has() {
 	assert_output_contains "unpacked"
 	run ctr snapshots ls -q
 	has_line "$(chain2 "$BASE_DIFF" "$TOP_DIFF")" "$output"
+}
+
+@test "push: blobs mounted from the repository they came from, then the manifest; the index needs every platform" {
+	start_registry reg
+	image_layout "$TMP/a"
+	base_layer "$TMP/a"
+	run rc push "$TMP/a" "$REG/src/a:1"
+	assert_status 0
+	index_layout "$TMP/multi"
+	run rc push "$TMP/multi" "$REG/multi/img:1"
+	assert_status 0
+	local m
+	m=$(jq -r '.manifests[0].digest' "$TMP/a/index.json")
+	start_supervisor
+	run ctr images pull --plain-http "$REG/src/a:1"
+	assert_status 0
+
+	run ctr images push --plain-http "$REG/src/a:1" "$REG/dst/a:2"
+	echo "$output"
+	assert_status 0
+	assert_output_contains "$REG/dst/a:2@$m"
+	assert_output_contains "Mounted"
+	# Mounted, not uploaded.
+	grep -q "POST /v2/dst/a/blobs/uploads/?[^ ]*mount=" "$TMP/reg/registry.log"
+	! grep -q "PUT /v2/dst/a/blobs/uploads" "$TMP/reg/registry.log"
+	run rc resolve "$REG/dst/a:2"
+	assert_status 0
+	[ "$(jq -r .digest <<<"$output")" = "$m" ]
+	# Again: the registry has it all.
+	run ctr images push --plain-http "$REG/src/a:1" "$REG/dst/a:2"
+	assert_status 0
+	assert_output_contains "exists"
+
+	# An index pulled for one platform cannot be pushed whole; one platform can.
+	run ctr images pull --plain-http --platform linux/arm64 "$REG/multi/img:1"
+	assert_status 0
+	run ctr images push --plain-http "$REG/multi/img:1" "$REG/multi/copy:1"
+	assert_failure
+	assert_output_contains "is not stored"
+	run ctr images push --plain-http --platform linux/arm64 "$REG/multi/img:1" "$REG/multi/copy:1"
+	assert_status 0
+	assert_output_contains "$ARM64_MANIFEST"
+
+	run ctr images push --plain-http "nothing/here:1" "$REG/dst/a:3"
+	assert_failure
+	assert_output_contains "not found"
+	run ctr images usage "$REG/src/a:1"
+	assert_status 0
+	assert_output_contains "CONTENT"
+}
+
+@test "a cancelled pull stops, keeps its download for the next pull, and holds nothing back" {
+	start_registry reg
+	image_layout "$TMP/a"
+	base_layer "$TMP/a"
+	layered_image "$TMP/a" "$TMP/big" 6144
+	run rc push "$TMP/big" "$REG/big/img:1"
+	assert_status 0
+	slow_proxy "$REG"
+	start_supervisor
+
+	"$CTR" --address "$SOCK" images pull --plain-http "$PROXY/big/img:1" >"$TMP/pull1.log" 2>&1 3>&- &
+	local pull=$!
+	retry 200 0.05 ingest_has 524288
+	kill -KILL "$pull"
+	wait "$pull" 2>/dev/null || true
+	# The supervisor saw the call go and stopped writing.
+	retry 100 0.1 grep -q "Images/Pull: cancelled" "$TMP/supervisor.log"
+	run ctr images ls -q
+	[ -z "$output" ]
+	run ctr content active
+	assert_output_contains "layer-$TOP_LAYER"
+	# A fresh ingest is no garbage, and the pull's lease is gone (gc does not wait on it).
+	run timeout 20 "$CTR" --address "$SOCK" images prune
+	assert_status 0
+	run ctr content active
+	assert_output_contains "layer-$TOP_LAYER"
+
+	run ctr images pull --plain-http "$REG/big/img:1"
+	assert_status 0
+	grep -q "\"GET /v2/big/img/blobs/$TOP_LAYER HTTP/1.1\" 206" "$TMP/reg/registry.log"
 }
