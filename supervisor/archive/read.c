@@ -15,8 +15,10 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 
 #include "common/cleanup.h"
 #include "common/digest.h"
@@ -475,10 +477,21 @@ ar_read_tar(struct ar_import *imp, struct berth_err *err)
     for (size_t i = 0; i < sizeof(nonce); i++)
         snprintf(imp->nonce + 2 * i, 3, "%02x", nonce[i]);
 
+    /* A regular file only: a fifo or a device could be read from forever. O_NONBLOCK keeps
+     * the open itself from waiting for a fifo's writer. */
+    cleanup_close int fd = open(imp->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
+    if (fd < 0)
+        return berth_err_set(err, errno, "open `%s`", imp->path);
+    if (fstat(fd, &st) < 0)
+        return berth_err_set(err, errno, "stat `%s`", imp->path);
+    if (!S_ISREG(st.st_mode))
+        return berth_err_fail(err, EINVAL, "`%s` is not a regular file", imp->path);
+
     archive_read_support_filter_gzip(a);
     archive_read_support_filter_zstd(a);
     archive_read_support_format_tar(a);
-    if (archive_read_open_filename(a, imp->path, READ_BLOCK) != ARCHIVE_OK) {
+    if (archive_read_open_fd(a, fd, READ_BLOCK) != ARCHIVE_OK) {
         int code = archive_errno(a);
         /* libarchive looks at the first bytes as it opens: a file that is no tar fails here,
          * with EILSEQ (its "file format" errno). */

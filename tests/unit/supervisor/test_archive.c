@@ -586,6 +586,10 @@ test_sup_archive_import_not_a_tar(void **state)
     expect_err(do_import(f, path, NULL, &images, &err), &err, EINVAL, "is not a tar archive");
     cleanup_free char *none = fixture_path(f, "none.tar");
     expect_err(do_import(f, none, NULL, &images, &err), &err, ENOENT, "none.tar");
+    expect_err(do_import(f, f->root, NULL, &images, &err), &err, EINVAL, "is not a regular file");
+    cleanup_free char *fifo = fixture_path(f, "fifo");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    expect_err(do_import(f, fifo, NULL, &images, &err), &err, EINVAL, "is not a regular file");
     assert_no_ingests(f);
 }
 
