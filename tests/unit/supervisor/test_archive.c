@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/digest.h"
@@ -136,16 +137,48 @@ fixture_path(struct fixture *f, const char *name)
     return xasprintf("%s/%s", f->root, name);
 }
 
-/* tests/fixtures/make-image KIND into the root; returns the path. */
+/* Where make_image keeps what it built, for every test of the run (make-image takes
+ * seconds); made by group_setup. */
+static char image_cache[64];
+
+/* tests/fixtures/make-image KIND [REF]: the path of the tarball (heap), which tests only
+ * read. */
 static char *
 make_image(struct fixture *f, const char *kind, const char *ref)
 {
-    char *out = xasprintf("%s/%s.tar", f->root, kind);
+    (void)f;
+    cleanup_free char *key = xstrdup(ref ? ref : "default");
+    for (char *c = key; *c; c++) {
+        if (*c == '/' || *c == ':')
+            *c = '_';
+    }
+    char *out = xasprintf("%s/%s-%s.tar", image_cache, kind, key);
+    if (access(out, F_OK) == 0)
+        return out;
     cleanup_free char *cmd = xasprintf("%s/tests/fixtures/make-image %s %s %s >/dev/null",
                                        BERTH_SOURCE_DIR, kind, out, ref ? ref : "");
     if (system(cmd) != 0)
         fail_msg("`%s` failed", cmd);
     return out;
+}
+
+static int
+group_setup(void **state)
+{
+    (void)state;
+    strcpy(image_cache, "/tmp/berth-test-archive-images-XXXXXX");
+    return mkdtemp(image_cache) ? 0 : -1;
+}
+
+static int
+group_teardown(void **state)
+{
+    struct berth_err err = BERTH_ERR_INIT;
+
+    (void)state;
+    int r = berth_fs_rm_rf(image_cache, &err);
+    berth_err_clear(&err);
+    return r;
 }
 
 /* ---- Tars built here ------------------------------------------------------------------- */
@@ -312,8 +345,8 @@ test_sup_archive_import_gzip(void **state)
 {
     struct fixture *f = *state;
     cleanup_free char *path = make_image(f, "oci", "example.com/gz:1");
-    cleanup_free char *cmd = xasprintf("gzip -n %s", path);
-    cleanup_free char *gz = xasprintf("%s.gz", path);
+    cleanup_free char *gz = fixture_path(f, "oci.tar.gz");
+    cleanup_free char *cmd = xasprintf("gzip -nc %s >%s", path, gz);
     cleanup_archive_images struct sup_archive_images images = {0};
     struct berth_err err = BERTH_ERR_INIT;
 
@@ -933,5 +966,5 @@ main(void)
         cmocka_unit_test_setup_teardown(test_sup_archive_export_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sup_archive_export_errors, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
