@@ -36,6 +36,7 @@ struct export
     struct sup_content *cs;
     const struct sup_archive_export_opts *opts;
     struct archive *a;
+    bool closed;        /* the tar is complete, or abandoned: on_write drops what comes */
     unsigned char *buf; /* output not yet handed over, up to SUP_ARCHIVE_CHUNK */
     size_t len;
     struct berth_err cb_err; /* the callback's failure, while libarchive unwinds */
@@ -50,8 +51,12 @@ struct export
 static void
 export_clear(struct export *x)
 {
-    if (x->a)
+    if (x->a) {
+        /* Freeing an open tar ends it; a failed export hands over nothing more. (Marking
+         * the tar failed instead, archive_write_fail, makes libarchive leak its buffers.) */
+        x->closed = true;
         archive_write_free(x->a);
+    }
     free(x->buf);
     berth_err_clear(&x->cb_err);
     for (size_t i = 0; i < x->n_written; i++)
@@ -87,6 +92,8 @@ on_write(struct archive *a, void *data, const void *buf, size_t len)
     struct export *x = data;
     const unsigned char *p = buf;
 
+    if (x->closed)
+        return (la_ssize_t)len;
     for (size_t left = len; left > 0;) {
         size_t n = SUP_ARCHIVE_CHUNK - x->len < left ? SUP_ARCHIVE_CHUNK - x->len : left;
         memcpy(x->buf + x->len, p, n);
@@ -436,6 +443,7 @@ sup_archive_export(struct sup_content *cs, const struct sup_archive_image *image
         write_error(&x, "tar", err);
         return berth_err_wrap(err, "export");
     }
+    x.closed = true;
     if (flush(&x) < 0) {
         *err = x.cb_err;
         memset(&x.cb_err, 0, sizeof(x.cb_err));
