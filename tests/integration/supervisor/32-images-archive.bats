@@ -207,7 +207,7 @@ dk_start() {
 		--pidfile "$DK_DIR/dockerd.pid" -H "unix://$DK_SOCK" \
 		--iptables=false --ip6tables=false --ip-masq=false --ip-forward=false \
 		--bridge=none --userland-proxy=false \
-		--exec-opt native.cgroupdriver=cgroupfs \
+		--exec-opt native.cgroupdriver=cgroupfs --add-runtime "ocirun=$OCIRUN" \
 		>"$DK_DIR/dockerd.log" 2>&1 </dev/null 3>&- &
 	DK_PID=$!
 	on_teardown dk_stop
@@ -231,6 +231,14 @@ dk_stop() {
 	done
 	grep -F " $DK_DIR/" /proc/self/mountinfo | awk '{print $5}' | sort -r |
 		while read -r m; do umount -l "$m" 2>/dev/null || true; done
+}
+
+# rm_cgroups NAME: the empty cgroup dirs /sys/fs/cgroup/*/NAME docker made as a parent.
+rm_cgroups() {
+	local d
+	for d in /sys/fs/cgroup/*/"$1" /sys/fs/cgroup/"$1"; do
+		[ -d "$d" ] && rmdir "$d" 2>/dev/null || true
+	done
 }
 
 dk() {
@@ -259,6 +267,12 @@ need_docker() {
 	assert_output_contains "Loaded image: $IMAGE"
 	# docker's image id is the digest of the config.
 	[ "$(dk image inspect -f '{{.Id}}' "$IMAGE")" = "$cfg" ] || fail "docker image id is not $cfg"
+	# And it runs (on ocirun, its container's cgroups under /$ID for the leak checks).
+	on_teardown rm_cgroups "$ID"
+	run_file dk run --rm --runtime ocirun --network none --cgroup-parent "/$ID" "$IMAGE" \
+		echo loaded-from-berth
+	assert_status 0
+	[ "$output" = loaded-from-berth ] || fail "docker run printed: $output"
 
 	dk tag "$IMAGE" example.com/saved:2
 	dk save -o "$TMP/saved.tar" example.com/saved:2
