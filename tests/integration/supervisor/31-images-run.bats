@@ -292,6 +292,22 @@ pull() {
 	! is_mounted "$(bundle_rootfs "$ID")"
 	[ -z "$(ctr snapshots ls | awk -v k="$ID" '$1 == k')" ]
 	[ -z "$(ctr containers ls -q)" ]
+
+	# containers create IMAGE makes the same container; tasks start runs it.
+	local id2
+	id2=$(new_id)
+	ctr containers create "$REG/test/busybox:v1" "$id2" sh -c 'echo created-from-image'
+	[ "$(ctr snapshots ls | awk -v k="$id2" '$1 == k {print $NF}')" = Active ]
+	run ctr tasks start "$id2"
+	assert_status 0
+	[ "$output" = created-from-image ]
+	ctr containers rm "$id2"
+	[ -z "$(ctr snapshots ls | awk -v k="$id2" '$1 == k')" ]
+
+	run ctr images usage "$REG/test/busybox:v1"
+	assert_status 0
+	[ "$(awk 'NR == 1' <<<"$output")" = "CONTENT    SNAPSHOTS    TOTAL" ]
+	assert_output_contains "MB"
 }
 
 @test "images ls, tag, check and rm; not pulled and not unpacked are clear errors" {
