@@ -224,7 +224,10 @@ export_images(struct sup_daemon *d, const char *ns,
         rc = find_image(d, ns, req->names[i], &img, err);
         if (rc == 0 && (img->target == NULL || img->target->digest == NULL))
             rc = berth_err_fail(err, EINVAL, "image `%s` has no target", img->name);
-        if (rc == 0) {
+        bool listed = false;
+        for (size_t j = 0; rc == 0 && j < images.n && !listed; j++)
+            listed = strcmp(images.v[j].name, img->name) == 0;
+        if (rc == 0 && !listed) {
             struct sup_archive_image *a = &images.v[images.n++];
             a->name = xstrdup(img->name);
             a->target.media_type = xstrdup(img->target->media_type);

@@ -177,7 +177,8 @@ EOF
 	grep -qx manifest.json "$TMP/list"
 	[ "$(tar -xOf "$TMP/out.tar" index.json | jq -r '.manifests[0].annotations["io.containerd.image.name"]')" = "$IMAGE" ]
 	[ "$(tar -xOf "$TMP/out.tar" manifest.json | jq -r '.[0].RepoTags[0]')" = "$IMAGE" ]
-	run ctr images export "$TMP/out2.tar" "$IMAGE"
+	# The same bytes again, also when the image is named twice (once by its short name).
+	run ctr images export "$TMP/out2.tar" "$IMAGE" berth.test/busybox
 	assert_status 0
 	cmp "$TMP/out.tar" "$TMP/out2.tar"
 
