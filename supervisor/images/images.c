@@ -107,7 +107,15 @@ sup_images_put(struct sup_daemon *d, const char *ns, const SupImage *image, SupI
         /* Taken: the record moves to the new target, as docker's tag does. */
         berth_err_clear(err);
         created = false;
-        rc = sup_store_image_update(d->store, ns, image, NULL, 0, &made, err);
+        /* The target, and the labels given; labels set on the record since are kept. */
+        char **mask = xzalloc((image->n_labels + 1) * sizeof(*mask));
+        mask[0] = xstrdup("target");
+        for (size_t i = 0; i < image->n_labels; i++)
+            mask[i + 1] = xasprintf("labels.%s", image->labels[i]->key);
+        rc = sup_store_image_update(d->store, ns, image, mask, image->n_labels + 1, &made, err);
+        for (size_t i = 0; i < image->n_labels + 1; i++)
+            free(mask[i]);
+        free(mask);
     }
     if (rc < 0)
         return -1;

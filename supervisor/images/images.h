@@ -47,8 +47,8 @@ typedef Berth__Supervisor__V1__Image SupImage;
  * EINVAL naming what is wrong. */
 int sup_images_normalize(const char *ref, char **out, struct berth_err *err);
 
-/* Create the image record image->name in namespace ns, or update its target and labels when
- * it exists (labels are replaced by image's; a label of "" is dropped), then publish
+/* Create the image record image->name in namespace ns, or update its target and the labels
+ * image has when it exists (other labels stay; a label of "" is removed), then publish
  * /images/create or /images/update. The target must be stored in the content store (EBUSY
  * "... is not in the content store" otherwise). *out (may be NULL) gets the record as stored
  * (free with protobuf_c_message_free_unpacked). Names are stored as given: normalize first. */

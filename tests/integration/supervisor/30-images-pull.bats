@@ -450,3 +450,122 @@ ingest_has() {
 	assert_status 0
 	grep -q "\"GET /v2/big/img/blobs/$TOP_LAYER HTTP/1.1\" 206" "$TMP/reg/registry.log"
 }
+
+@test "records: tag, labels kept across pulls, filters, and clear errors for bad input" {
+	start_registry reg
+	image_layout "$TMP/img"
+	run rc push "$TMP/img" "$REG/rec/img:1"
+	assert_status 0
+	start_supervisor
+	run ctr images pull --plain-http --label team=a "$REG/rec/img:1"
+	assert_status 0
+	run ctr images tag "$REG/rec/img:1" "$REG/rec/img:copy"
+	assert_status 0
+	run ctr images tag "$REG/rec/img:1" "$REG/rec/img:copy"
+	assert_failure
+	assert_output_contains "already exists"
+	# A pull without labels keeps the record's.
+	run ctr images pull --plain-http "$REG/rec/img:1"
+	assert_status 0
+	run ctr images ls --format json
+	echo "$output"
+	assert_output_contains '"team"'
+	run ctr images ls -q "labels.team==a"
+	[ "$output" = "$REG/rec/img:1" ]
+	run ctr images ls -q "name~=copy"
+	[ "$output" = "$REG/rec/img:copy" ]
+	run ctr images ls -q "name=="
+	assert_failure
+	assert_output_contains "filter"
+
+	run ctr images rm "$REG/rec/img:nope"
+	assert_failure
+	assert_output_contains "not found"
+	run ctr images check "$REG/rec/img:nope"
+	assert_failure
+	assert_output_contains "not found"
+	run ctr images pull --plain-http ""
+	assert_failure
+	run ctr images pull --plain-http --platform "a/b/c/d" "$REG/rec/img:1"
+	assert_failure
+	assert_output_contains "platform"
+	run ctr images rm "$REG/rec/img:copy"
+	assert_status 0
+	run ctr images ls -q
+	[ "$output" = "$REG/rec/img:1" ]
+}
+
+@test "grpcio: status codes of bad input (NOT_FOUND, ALREADY_EXISTS, FAILED_PRECONDITION, INVALID_ARGUMENT)" {
+	local py=/usr/bin/python3
+	"$py" -c 'import grpc, google.protobuf' 2>/dev/null || skip "python3-grpcio not installed"
+	command -v protoc >/dev/null || skip "protoc not installed"
+	mkdir -p "$TMP/gen"
+	protoc --proto_path="$BERTH_SOURCE_DIR/proto" --python_out="$TMP/gen" \
+		"$BERTH_SOURCE_DIR"/proto/berth/supervisor/v1/*.proto
+	start_registry reg
+	image_layout "$TMP/img"
+	run rc push "$TMP/img" "$REG/st/img:1"
+	assert_status 0
+	start_supervisor
+	run ctr images pull --plain-http "$REG/st/img:1"
+	assert_status 0
+	run "$py" - "$SOCK" "$TMP/gen" "$REG/st/img:1" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[2])
+import grpc
+from berth.supervisor.v1 import images_pb2 as pb
+
+ch = grpc.insecure_channel("unix:" + sys.argv[1])
+md = (("berth-namespace", "default"),)
+name = sys.argv[3]
+
+def unary(method, req, resp):
+    return ch.unary_unary("/berth.supervisor.v1.Images/" + method,
+                          request_serializer=req.SerializeToString,
+                          response_deserializer=resp.FromString)(req, metadata=md)
+
+def code(method, req, resp):
+    try:
+        unary(method, req, resp)
+        return "OK"
+    except grpc.RpcError as e:
+        return e.code().name
+
+img = unary("Get", pb.GetImageRequest(name=name), pb.GetImageResponse).image
+print("get", img.target.digest)
+print("get-missing", code("Get", pb.GetImageRequest(name="x/none:1"), pb.GetImageResponse))
+print("create-dup", code("Create", pb.CreateImageRequest(image=img), pb.CreateImageResponse))
+bad = pb.Image(name="x/new:1", target=pb.Descriptor(media_type=img.target.media_type,
+               digest="sha256:" + "0" * 64, size=1))
+print("create-unstored", code("Create", pb.CreateImageRequest(image=bad), pb.CreateImageResponse))
+print("create-empty", code("Create", pb.CreateImageRequest(image=pb.Image(name="")),
+                           pb.CreateImageResponse))
+print("update-missing", code("Update", pb.UpdateImageRequest(
+    image=pb.Image(name="x/none:1", target=img.target)), pb.UpdateImageResponse))
+print("update-no-target", code("Update", pb.UpdateImageRequest(image=pb.Image(name=name)),
+                               pb.UpdateImageResponse))
+print("update-mask", code("Update", pb.UpdateImageRequest(image=img, update_mask=["name"]),
+                          pb.UpdateImageResponse))
+print("delete-missing", code("Delete", pb.DeleteImageRequest(name="x/none:1"),
+                             pb.DeleteImageResponse))
+print("list-filter", code("List", pb.ListImagesRequest(filters=["name=="]), pb.ListImagesResponse))
+pull = ch.unary_stream("/berth.supervisor.v1.Images/Pull",
+                       request_serializer=pb.PullImageRequest.SerializeToString,
+                       response_deserializer=pb.PullImageResponse.FromString)
+try:
+    list(pull(pb.PullImageRequest(ref="Bad Ref"), metadata=md))
+    print("pull-bad OK")
+except grpc.RpcError as e:
+    print("pull-bad", e.code().name)
+last = list(pull(pb.PullImageRequest(ref=name, plain_http=True), metadata=md))[-1]
+print("pull-last", last.image.name, last.image.target.digest)
+PY
+	echo "$output"
+	assert_status 0
+	local m
+	m=$(jq -r '.manifests[0].digest' "$TMP/img/index.json")
+	assert_output_contains "get $m" "get-missing NOT_FOUND" "create-dup ALREADY_EXISTS" \
+		"create-unstored FAILED_PRECONDITION" "create-empty INVALID_ARGUMENT" \
+		"update-missing NOT_FOUND" "update-no-target INVALID_ARGUMENT" "update-mask INVALID_ARGUMENT" "delete-missing NOT_FOUND" \
+		"list-filter INVALID_ARGUMENT" "pull-bad INVALID_ARGUMENT" "pull-last $REG/st/img:1 $m"
+}
