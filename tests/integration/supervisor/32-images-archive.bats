@@ -188,6 +188,12 @@ EOF
 	assert_status 0
 	[ "$output" = "$IMAGE@$m" ] || fail "import of the export printed: $output"
 
+	# A reader that goes away mid-export cancels it; the supervisor goes on.
+	ctr images export - "$IMAGE" 3>&- | head -c 1000 >/dev/null || true
+	run ctr images ls -q
+	assert_status 0
+	[ "$output" = "$IMAGE" ]
+
 	run ctr images export "$TMP/none.tar" example.com/none:1
 	assert_failure
 	assert_output_contains "not found"
