@@ -15,11 +15,12 @@ setup() {
 	registry_setup
 }
 
-# layered_image SRC DST KB: a copy of layout SRC whose image has one more layer on top: a
-# gzip'd tar holding one file of KB kilobytes of random bytes (0: a line of text). Sets
-# TOP_MANIFEST, TOP_LAYER (the new layer's blob) and TOP_DIFF (its diff id).
+# layered_image SRC DST KB [bad]: a copy of layout SRC whose image has one more layer on top:
+# a gzip'd tar holding one file of KB kilobytes of random bytes (0: a line of text). Sets
+# TOP_MANIFEST, TOP_LAYER (the new layer's blob) and TOP_DIFF (its diff id). With "bad", the
+# config gives the layer a diff id that is not its own.
 layered_image() {
-	local src=$1 dst=$2 kb=$3 m cfg dir ls cd cs ms
+	local src=$1 dst=$2 kb=$3 bad=${4:-} m cfg dir ls cd cs ms diff
 	cp -a "$src" "$dst"
 	m=$(jq -r '.manifests[0].digest' "$dst/index.json")
 	cfg=$(jq -r .config.digest "$(blob_file "$dst" "$m")")
@@ -34,7 +35,9 @@ layered_image() {
 	TOP_DIFF=sha256:$(sha256sum "$TMP/layer.tar" | cut -d' ' -f1)
 	gzip -n -1 -c "$TMP/layer.tar" >"$TMP/layer.tgz"
 	read -r TOP_LAYER ls < <(put_blob "$dst" "$TMP/layer.tgz")
-	jq -c --arg d "$TOP_DIFF" '.rootfs.diff_ids += [$d]' "$(blob_file "$dst" "$cfg")" >"$TMP/cfg"
+	diff=$TOP_DIFF
+	[ -z "$bad" ] || diff=sha256:$(printf '%s' "$TOP_DIFF" | sha256sum | cut -d' ' -f1)
+	jq -c --arg d "$diff" '.rootfs.diff_ids += [$d]' "$(blob_file "$dst" "$cfg")" >"$TMP/cfg"
 	read -r cd cs < <(put_blob "$dst" "$TMP/cfg")
 	jq -c --arg c "$cd" --argjson cs "$cs" --arg l "$TOP_LAYER" --argjson ls "$ls" \
 		'.config.digest = $c | .config.size = $cs |
@@ -368,6 +371,12 @@ ingest_has() {
 	assert_output_contains "unpacked"
 	run ctr snapshots ls -q
 	has_line "$(chain2 "$BASE_DIFF" "$TOP_DIFF")" "$output"
+
+	# A delete without --sync collects in the background.
+	run ctr images rm "$REG/big/img:1"
+	assert_status 0
+	retry 100 0.1 eval '[ -z "$(ctr content ls -q)" ]'
+	retry 100 0.1 eval '[ -z "$(ctr snapshots ls -q)" ]'
 }
 
 @test "push: blobs mounted from the repository they came from, then the manifest; the index needs every platform" {
@@ -568,4 +577,56 @@ PY
 		"create-unstored FAILED_PRECONDITION" "create-empty INVALID_ARGUMENT" \
 		"update-missing NOT_FOUND" "update-no-target INVALID_ARGUMENT" "update-mask INVALID_ARGUMENT" "delete-missing NOT_FOUND" \
 		"list-filter INVALID_ARGUMENT" "pull-bad INVALID_ARGUMENT" "pull-last $REG/st/img:1 $m"
+}
+
+@test "a collection while a pull runs spares what the pull made; the pull completes" {
+	start_registry reg
+	image_layout "$TMP/a"
+	base_layer "$TMP/a"
+	layered_image "$TMP/a" "$TMP/big" 3072
+	run rc push "$TMP/big" "$REG/big/img:1"
+	assert_status 0
+	slow_proxy "$REG"
+	start_supervisor
+
+	"$CTR" --address "$SOCK" images pull --plain-http "$PROXY/big/img:1" >"$TMP/pull.log" 2>&1 3>&- &
+	local pull=$!
+	retry 200 0.05 ingest_has 262144
+	# The manifest and config are stored by now, named by no image yet.
+	run ctr content ls -q
+	has_line "$TOP_MANIFEST" "$output"
+	run ctr images prune
+	assert_status 0
+	run ctr content ls -q
+	has_line "$TOP_MANIFEST" "$output"
+	wait "$pull"
+	run ctr images check "$PROXY/big/img:1"
+	echo "$output"
+	assert_output_contains "complete" "unpacked"
+}
+
+@test "a layer that does not match its config's diff id: no snapshot, nothing half-made" {
+	start_registry reg
+	image_layout "$TMP/a"
+	base_layer "$TMP/a"
+	layered_image "$TMP/a" "$TMP/bad" 0 bad
+	run rc push "$TMP/bad" "$REG/bad/img:1"
+	assert_status 0
+	start_supervisor
+
+	run ctr images pull --plain-http "$REG/bad/img:1"
+	echo "$output"
+	assert_failure
+	assert_output_contains "$TOP_DIFF"
+	run ctr images ls -q
+	[ -z "$output" ]
+	# The base went in; the bad layer left no snapshot, temporary or committed.
+	run ctr snapshots ls -q
+	[ "$output" = "$BASE_DIFF" ]
+	run ctr images prune
+	assert_status 0
+	run ctr snapshots ls -q
+	[ -z "$output" ]
+	run ctr content ls -q
+	[ -z "$output" ]
 }
