@@ -109,8 +109,9 @@ ar_ingest_ref(struct ar_import *imp)
 
 /* ---- Names ------------------------------------------------------------------------------- */
 
-/* Push the components of s onto the path being built in out (of size cap), popping one for
- * ".." when allow_up; -1 (with *why) for a ".." that is refused or leads above the top. */
+/* Push the components of s onto the path of *len bytes being built in out (which has room
+ * for s and a '/' more), popping one for ".." when allow_up; -1 (with *why) for a ".." that
+ * is refused or leads above the top. */
 static int
 push_components(char *out, size_t *len, const char *s, bool allow_up, const char **why)
 {
@@ -403,6 +404,9 @@ read_entry(struct ar_import *imp, struct archive *a, struct archive_entry *ae,
     }
     if (type == AE_IFDIR)
         return 0;
+    if (*path == '\0')
+        return berth_err_fail(err, EINVAL, "entry `%s`: a file named as the archive's top",
+                              archive_entry_pathname(ae));
     if (type == AE_IFLNK) {
         char *to = symlink_target(path, archive_entry_symlink(ae), err);
         if (to == NULL)

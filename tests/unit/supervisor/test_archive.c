@@ -504,6 +504,8 @@ test_sup_archive_import_hostile_paths(void **state)
     expect_import_err(f, v, 6, EINVAL, "link to `x/missing`, which is not a file");
     v[5] = (struct tent){"x/layer.tar", 'h', NULL, 0, "../etc/passwd"};
     expect_import_err(f, v, 6, EINVAL, "`..` component");
+    v[5] = (struct tent){".", 'f', "x", 0, NULL};
+    expect_import_err(f, v, 6, EINVAL, "entry `.`: a file named as the archive's top");
     v[5] = (struct tent){"dev/null", 'c', NULL, 0, NULL};
     expect_import_err(f, v, 6, EINVAL, "entry `dev/null`: not a file, directory or link");
     /* a link to itself, or in a circle */
