@@ -228,7 +228,9 @@ add_entry(struct ar_tar *t, char **path, struct berth_err *err)
 static int
 read_error(struct ar_import *imp, struct archive *a, const char *path, struct berth_err *err)
 {
-    int code = archive_errno(a) > 0 ? archive_errno(a) : EINVAL;
+    /* libarchive's own errors (a truncated or corrupt tar, bad gzip) are -1 or EILSEQ: the
+     * input is at fault. Others come from the system (EIO reading the file). */
+    int code = archive_errno(a) > 0 && archive_errno(a) != EILSEQ ? archive_errno(a) : EINVAL;
     const char *msg = archive_error_string(a);
     if (path)
         return berth_err_fail(err, code, "read `%s`: entry `%s`: %s", imp->path, path,

@@ -626,6 +626,18 @@ test_sup_archive_import_not_a_tar(void **state)
     assert_int_equal(mkfifo(fifo, 0600), 0);
     expect_err(do_import(f, fifo, NULL, &images, &err), &err, EINVAL, "is not a regular file");
     assert_no_ingests(f);
+
+    /* Cut short, in the middle of the layer, plain and gzipped. */
+    cleanup_free char *oci = make_image(f, "oci", NULL);
+    cleanup_free char *cut = fixture_path(f, "cut.tar");
+    cleanup_free char *cmd = xasprintf("head -c 600000 %s >%s", oci, cut);
+    assert_int_equal(system(cmd), 0);
+    expect_err(do_import(f, cut, NULL, &images, &err), &err, EINVAL, "cut.tar");
+    cleanup_free char *cutgz = fixture_path(f, "cut.tar.gz");
+    cleanup_free char *cmdgz = xasprintf("gzip -nc %s | head -c 300000 >%s", oci, cutgz);
+    assert_int_equal(system(cmdgz), 0);
+    expect_err(do_import(f, cutgz, NULL, &images, &err), &err, EINVAL, "cut.tar.gz");
+    assert_no_ingests(f);
 }
 
 static void
