@@ -332,6 +332,15 @@ pull() {
 	[ -z "$(ctr containers ls -q)" ]
 
 	pull "$REG/test/busybox:v1" >/dev/null
+	# A task the runtime refuses after the snapshot was mounted: unmounted, and run removes
+	# the container and its snapshot.
+	run ctr run --rm --mount "type=bind,src=$TMP/nonexistent,dst=/x" "$REG/test/busybox:v1" "$ID" true
+	assert_failure
+	[ -z "$(mounts_under "$SSTATE")" ]
+	[ ! -e "$SSTATE/tasks/default/$ID" ]
+	[ -z "$(ctr containers ls -q)" ]
+	[ -z "$(ctr snapshots ls | awk -v k="$ID" '$1 == k')" ]
+
 	run ctr images tag "$REG/test/busybox:v1" "$REG/test/busybox:v2" other/name
 	assert_status 0
 	[ "${lines[1]}" = docker.io/other/name:latest ]
