@@ -3,7 +3,8 @@
 # Images.Import and Images.Export end to end, through `berth-ctr images import|export`:
 # tests/fixtures/make-image's OCI layout and docker-archive imported and unpacked; hostile
 # tarballs refused with nothing left once collected; export round trips to the same
-# manifest; and the other tools reading and writing these tarballs for real: a dockerd of
+# manifest; a two-platform index (registry-helpers' index_layout) unpacked and exported per
+# platform or whole; and the other tools reading and writing these tarballs for real: a dockerd of
 # this test's own (`docker load` of an export, `docker save` imported), skopeo
 # (oci-archive: and docker-archive: both ways) and umoci (an export's layout unpacked).
 # Each of those skips, saying why, when its tool is not installed.
@@ -198,6 +199,53 @@ EOF
 	assert_failure
 	assert_output_contains "not found"
 	[ ! -e "$TMP/none.tar" ]
+}
+
+@test "an index: import unpacks the platform asked for; export picks a manifest or keeps all" {
+	[ "$(uname -m)" = x86_64 ] || skip "the test index has linux/amd64 and linux/arm64 images"
+	index_layout "$TMP/layout-multi"
+	jq -c '.manifests[0].annotations = {"org.opencontainers.image.ref.name": "multi"}' \
+		"$TMP/layout-multi/index.json" >"$TMP/i"
+	mv "$TMP/i" "$TMP/layout-multi/index.json"
+	tar -C "$TMP/layout-multi" -cf "$TMP/multi.tar" .
+
+	# No such platform: refused, and nothing named.
+	run ctr images import --platform linux/s390x --base-name example.com/multi "$TMP/multi.tar"
+	assert_failure
+	assert_output_contains "no manifest for linux/s390x"
+	run ctr images ls -q
+	[ -z "$output" ] || fail "a failed import left images: $output"
+
+	run ctr images import --base-name example.com/multi "$TMP/multi.tar"
+	assert_status 0
+	[ "$output" = "example.com/multi:multi@$INDEX_DIGEST" ] || fail "import printed: $output"
+	run ctr images check example.com/multi:multi
+	assert_status 0
+	assert_output_contains "true"
+
+	run ctr images export "$TMP/host.tar" example.com/multi:multi
+	assert_status 0
+	[ "$(tar -xOf "$TMP/host.tar" index.json | jq -r '.manifests[0].digest')" = "$AMD64_MANIFEST" ]
+	run ctr images export --platform linux/arm64 "$TMP/arm.tar" example.com/multi:multi
+	assert_status 0
+	[ "$(tar -xOf "$TMP/arm.tar" index.json | jq -r '.manifests[0].digest')" = "$ARM64_MANIFEST" ]
+	local arm_config
+	arm_config=$(jq -r .config.digest "$(blob_file "$TMP/layout-multi" "$ARM64_MANIFEST")")
+	[ "$(tar -xOf "$TMP/arm.tar" manifest.json | jq -r '.[0].Config')" = "blobs/sha256/${arm_config#sha256:}" ]
+	run ctr images export --platform linux/riscv64 "$TMP/none.tar" example.com/multi:multi
+	assert_failure
+	assert_output_contains "no manifest for linux/riscv64"
+
+	# Every platform: the index itself, which imports back as it was.
+	run ctr images export --all-platforms "$TMP/all.tar" example.com/multi:multi
+	assert_status 0
+	[ "$(tar -xOf "$TMP/all.tar" index.json | jq -r '.manifests[0].digest')" = "$INDEX_DIGEST" ]
+	tar -tf "$TMP/all.tar" | grep -qx "blobs/sha256/${ARM64_MANIFEST#sha256:}"
+	run ctr images rm --sync example.com/multi:multi
+	assert_status 0
+	run ctr images import "$TMP/all.tar"
+	assert_status 0
+	[ "$output" = "example.com/multi:multi@$INDEX_DIGEST" ] || fail "import printed: $output"
 }
 
 # ---- docker ------------------------------------------------------------------------------
