@@ -504,7 +504,7 @@ ingest_has() {
 	[ "$output" = "$REG/rec/img:1" ]
 }
 
-@test "grpcio: status codes of bad input (NOT_FOUND, ALREADY_EXISTS, FAILED_PRECONDITION, INVALID_ARGUMENT)" {
+@test "grpcio: status codes of bad input; Check, Usage, a sync Delete and GarbageCollect add up" {
 	local py=/usr/bin/python3
 	"$py" -c 'import grpc, google.protobuf' 2>/dev/null || skip "python3-grpcio not installed"
 	command -v protoc >/dev/null || skip "protoc not installed"
@@ -566,8 +566,20 @@ try:
     print("pull-bad OK")
 except grpc.RpcError as e:
     print("pull-bad", e.code().name)
-last = list(pull(pb.PullImageRequest(ref=name, plain_http=True), metadata=md))[-1]
+msgs = list(pull(pb.PullImageRequest(ref=name, plain_http=True), metadata=md))
+last = msgs[-1]
 print("pull-last", last.image.name, last.image.target.digest)
+print("pull-progress", sorted({p.status for m in msgs for p in m.progress}))
+chk = unary("Check", pb.CheckImageRequest(name=name), pb.CheckImageResponse)
+print("check", chk.complete, chk.unpacked, chk.chain_id, len(chk.missing), chk.size)
+open(sys.argv[2] + "/config.json", "wb").write(chk.config)
+use = unary("Usage", pb.ImageUsageRequest(name=name), pb.ImageUsageResponse)
+print("usage", use.content_size, use.snapshot_size > 0)
+print("check-platform", code("Check", pb.CheckImageRequest(name=name, platform="linux/s390x/x/y"),
+                             pb.CheckImageResponse))
+unary("Delete", pb.DeleteImageRequest(name=name, sync=True), pb.DeleteImageResponse)
+gc = unary("GarbageCollect", pb.GarbageCollectRequest(), pb.GarbageCollectResponse)
+print("gc-again", gc.blobs_removed, gc.snapshots_removed)
 PY
 	echo "$output"
 	assert_status 0
@@ -576,7 +588,21 @@ PY
 	assert_output_contains "get $m" "get-missing NOT_FOUND" "create-dup ALREADY_EXISTS" \
 		"create-unstored FAILED_PRECONDITION" "create-empty INVALID_ARGUMENT" \
 		"update-missing NOT_FOUND" "update-no-target INVALID_ARGUMENT" "update-mask INVALID_ARGUMENT" "delete-missing NOT_FOUND" \
-		"list-filter INVALID_ARGUMENT" "pull-bad INVALID_ARGUMENT" "pull-last $REG/st/img:1 $m"
+		"list-filter INVALID_ARGUMENT" "pull-bad INVALID_ARGUMENT" "pull-last $REG/st/img:1 $m" \
+		"'exists'" "check-platform INVALID_ARGUMENT" "gc-again 0 0"
+	# Check and Usage add up what is stored.
+	base_layer "$TMP/img"
+	local cfg size
+	cfg=$(jq -r .config.digest "$(blob_file "$TMP/img" "$m")")
+	size=$(($(stat -c %s "$(blob_file "$TMP/img" "$m")") + $(stat -c %s "$(blob_file "$TMP/img" "$cfg")") +
+		$(stat -c %s "$(blob_file "$TMP/img" "$BASE_LAYER")")))
+	assert_output_contains "check True True $BASE_DIFF 0 $size" "usage $size True"
+	cmp "$TMP/gen/config.json" "$(blob_file "$TMP/img" "$cfg")"
+	# The sync delete collected everything.
+	run ctr content ls -q
+	[ -z "$output" ]
+	run ctr snapshots ls -q
+	[ -z "$output" ]
 }
 
 @test "a collection while a pull runs spares what the pull made; the pull completes" {
