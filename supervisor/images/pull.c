@@ -320,7 +320,20 @@ prepare_layer(struct layer *l, struct sup_remote_fetch *f, struct berth_err *err
     if (r <= 0)
         return r;
     int64_t off = sup_content_writer_offset(l->w);
-    /* A complete ingest left uncommitted, or one we cannot rehash: start over. */
+    /* Complete but never committed (the writer died right before): the commit verifies it.
+     * One that fails verification is discarded, and the download starts afresh. */
+    if (off == l->desc->size) {
+        if (commit_writer(l->p, l->w, err) == 0)
+            return 0;
+        if (err->code != EINVAL)
+            return -1;
+        berth_err_clear(err);
+        sup_content_writer_close(steal_ptr(&l->w));
+        if ((r = open_writer(l->p, l->ref, l->desc, &l->w, err)) <= 0)
+            return r;
+        off = sup_content_writer_offset(l->w);
+    }
+    /* Past the size (cannot be resumed), or one we cannot rehash: start over. */
     if (off >= l->desc->size || (off > 0 && hash_ingest(l, off, err) < 0)) {
         berth_err_clear(err);
         berth_sha256_free(steal_ptr(&l->hash));

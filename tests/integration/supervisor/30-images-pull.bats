@@ -656,3 +656,42 @@ PY
 	run ctr content ls -q
 	[ -z "$output" ]
 }
+
+# left_ingest DIGEST FILE: an ingest of the supervisor's content store as a pull that died
+# before its commit leaves it, holding FILE's bytes (supervisor stopped).
+left_ingest() {
+	local ref=layer-$1 dir
+	dir=$SROOT/content/ingest/$(printf '%s' "$ref" | sha256sum | cut -d' ' -f1)
+	mkdir -p "$dir"
+	cp "$2" "$dir/data"
+	date +%s%N >"$dir/startedat"
+	stat -c %s "$2" >"$dir/total"
+	echo "$1" >"$dir/expected"
+	echo "$ref" >"$dir/ref"
+}
+
+@test "an ingest left complete is committed without a download; a wrong one is fetched again" {
+	start_registry reg
+	image_layout "$TMP/a"
+	base_layer "$TMP/a"
+	layered_image "$TMP/a" "$TMP/b" 64
+	run rc push "$TMP/b" "$REG/left/b:1"
+	assert_status 0
+	start_supervisor
+	kill_supervisor
+	left_ingest "$BASE_LAYER" "$(blob_file "$TMP/a" "$BASE_LAYER")"
+	# The right size, the wrong bytes.
+	head -c "$(stat -c %s "$(blob_file "$TMP/b" "$TOP_LAYER")")" /dev/zero >"$TMP/zeros"
+	left_ingest "$TOP_LAYER" "$TMP/zeros"
+	start_supervisor
+
+	run ctr images pull --plain-http "$REG/left/b:1"
+	echo "$output"
+	assert_status 0
+	! grep -q "GET /v2/left/b/blobs/$BASE_LAYER" "$TMP/reg/registry.log"
+	[ "$(grep -c "\"GET /v2/left/b/blobs/$TOP_LAYER HTTP/1.1\" 200" "$TMP/reg/registry.log")" = 1 ]
+	run ctr content active
+	[ -z "$output" ] || ! grep -q layer- <<<"$output"
+	run ctr images check "$REG/left/b:1"
+	assert_output_contains "complete" "unpacked"
+}
