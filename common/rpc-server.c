@@ -93,7 +93,7 @@ struct berth_rpc_call {
     int close_cancelled;
 
     pthread_mutex_t lock; /* everything below */
-    pthread_cond_t cond;  /* a cancel callback returned */
+    pthread_cond_t cond;  /* a cancel callback returned, a send completed, the call closed */
     int refs;
     bool finished;  /* the handler gave the call up */
     bool cancelled; /* the close batch said so */
@@ -315,6 +315,7 @@ on_sent(struct berth_rpc_call *call, bool ok)
     if (!ok)
         call->dead = true; /* the stream broke; the close batch reports why */
     pump(call);
+    pthread_cond_broadcast(&call->cond); /* berth_rpc_call_send_wait */
     pthread_mutex_unlock(&call->lock);
     call_unref(call);
 }
@@ -356,6 +357,7 @@ on_close(struct berth_rpc_call *call, bool ok)
     call->cancelled = call->close_cancelled != 0 || !ok;
     call->dead = true;
     drop_queue(call);
+    pthread_cond_broadcast(&call->cond); /* berth_rpc_call_send_wait */
     pthread_mutex_unlock(&call->lock);
     if (call->cancelled)
         berth_debug("rpc %s: cancelled", call->path);
@@ -807,13 +809,16 @@ enqueue(struct berth_rpc_call *call, grpc_byte_buffer *bb)
     call->n_queued++;
 }
 
-int
-berth_rpc_call_send(struct berth_rpc_call *call, const ProtobufCMessage *msg)
+static int
+send_msg(struct berth_rpc_call *call, const ProtobufCMessage *msg, size_t window)
 {
     grpc_byte_buffer *bb = berth_rpc_pack(msg); /* unlocked: it may be big */
     int r = -1;
 
     pthread_mutex_lock(&call->lock);
+    /* on_sent and on_close broadcast: each sent message lets one more in. */
+    while (window > 0 && !call->dead && !call->finished && call->n_queued >= window)
+        pthread_cond_wait(&call->cond, &call->lock);
     if (call->finished || call->reg->kind != BERTH_RPC_SERVER_STREAM)
         berth_warn("rpc %s: send on a %s call", call->path, call->finished ? "finished" : "unary");
     else if (!call->dead && call->n_queued < BERTH_RPC_MAX_QUEUED) {
@@ -825,6 +830,18 @@ berth_rpc_call_send(struct berth_rpc_call *call, const ProtobufCMessage *msg)
     if (bb)
         grpc_byte_buffer_destroy(bb);
     return r;
+}
+
+int
+berth_rpc_call_send(struct berth_rpc_call *call, const ProtobufCMessage *msg)
+{
+    return send_msg(call, msg, 0);
+}
+
+int
+berth_rpc_call_send_wait(struct berth_rpc_call *call, const ProtobufCMessage *msg, size_t window)
+{
+    return send_msg(call, msg, window > 0 ? window : 1);
 }
 
 void

@@ -111,6 +111,13 @@ void berth_rpc_call_finish(struct berth_rpc_call *call, int grpc_status, const c
 #define BERTH_RPC_MAX_QUEUED 4096
 int berth_rpc_call_send(struct berth_rpc_call *call, const ProtobufCMessage *msg);
 
+/* The same for bulk data (blob reads, exports): first waits, on the handler's own thread,
+ * while `window` (>= 1) or more messages wait unsent, so a client that reads slowly slows the
+ * sender instead of filling the supervisor's memory. Returns -1 at once when the call is
+ * cancelled or over, also while waiting. */
+int berth_rpc_call_send_wait(struct berth_rpc_call *call, const ProtobufCMessage *msg,
+                             size_t window);
+
 bool berth_rpc_call_is_cancelled(struct berth_rpc_call *call);
 
 /* cb(data) runs once, on the server's queue thread, when the call is cancelled (client

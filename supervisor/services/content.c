@@ -4,9 +4,8 @@
 // no call is scoped by the `berth-namespace` header; Delete only publishes its event under
 // it. List and Read are server streams: List in batches, Read in chunks of at most 1 MiB.
 //
-// The rpc layer queues what a stream sends without waiting for the client, so a Read of a
-// large blob holds up to the blob's size in memory until the client has it; clients read
-// large blobs in windows (berth-ctr asks for 16 MiB at a time).
+// Read sends at the client's pace (berth_rpc_call_send_wait, READ_WINDOW chunks ahead), so a
+// Read of a large blob holds a few MiB of the supervisor's memory whatever the client does.
 
 #include <errno.h>
 #include <stdlib.h>
@@ -20,6 +19,8 @@
 #include "supervisor/services/service.h"
 
 #define READ_CHUNK (1024 * 1024)
+/* Chunks waiting for the client before Read waits (see the file comment). */
+#define READ_WINDOW 4
 // A List message carries up to this many blobs or about this many bytes, whichever is first.
 #define LIST_BATCH       256
 #define LIST_BATCH_BYTES (1024 * 1024)
@@ -159,7 +160,7 @@ ct_read(struct berth_rpc_call *call, const ProtobufCMessage *msg, void *data)
         r.offset = at;
         r.data.data = buf;
         r.data.len = (size_t)n;
-        if (berth_rpc_call_send(call, &r.base) < 0)
+        if (berth_rpc_call_send_wait(call, &r.base, READ_WINDOW) < 0)
             return berth_rpc_call_finish(call, RPC_CANCELLED, "read cancelled");
         at += n;
     }

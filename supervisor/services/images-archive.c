@@ -6,9 +6,9 @@
 // collector until then; a failure before the records leaves only garbage for it. Export
 // streams a tarball in chunks of at most SUP_ARCHIVE_CHUNK bytes.
 //
-// The rpc layer queues what a stream sends without waiting for the client, so an export of
-// images larger than the client reads meanwhile holds the difference in memory; a client
-// that stops reading makes sends fail once the queue is full, and the export stops.
+// Chunks go out at the client's pace (berth_rpc_call_send_wait, a window of EXPORT_WINDOW
+// chunks), so an export of any size holds a few MiB of the supervisor's memory; a client that
+// leaves or cancels stops the export.
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -24,6 +24,9 @@
 #include "supervisor/images/lease.h"
 #include "supervisor/services/service.h"
 #include "supervisor/store/store.h"
+
+/* Chunks (of up to SUP_ARCHIVE_CHUNK bytes) waiting for the client before the export waits. */
+#define EXPORT_WINDOW 4
 
 // gRPC status codes (grpc/status.h), for calls finished by hand.
 enum { RPC_OK = 0, RPC_CANCELLED = 1 };
@@ -177,8 +180,8 @@ send_chunk(void *data, const void *buf, size_t len, struct berth_err *err)
         return berth_err_fail(err, ECANCELED, "export cancelled");
     r.data.data = (uint8_t *)buf;
     r.data.len = len;
-    if (berth_rpc_call_send(s->call, &r.base) < 0) {
-        // A client that stopped reading (or left) ends the export as a cancel would.
+    if (berth_rpc_call_send_wait(s->call, &r.base, EXPORT_WINDOW) < 0) {
+        // A client that left ends the export as a cancel would.
         atomic_store(&s->cancelled, true);
         return berth_err_fail(err, ECANCELED, "export cancelled");
     }

@@ -46,6 +46,7 @@ struct fixture {
     int n_cancelled; /* on_cancel callbacks run */
     int n_ended;     /* endless handlers returned after their cancel */
     int flood_sent;  /* messages the flooding handler got queued, -1 until it stops */
+    int paced_sent;  /* messages the paced handler got queued so far */
 };
 
 /* ---------------------------------------------------------------- waiting and timing */
@@ -187,6 +188,25 @@ watch_flood(struct fixture *f, struct berth_rpc_call *call, size_t pad_len)
     pthread_mutex_unlock(&f->lock);
 }
 
+/* count events of pad_len bytes through berth_rpc_call_send_wait with a window of 2. */
+static void
+watch_paced(struct fixture *f, struct berth_rpc_call *call, uint32_t count, size_t pad_len)
+{
+    Berth__Test__V1__WatchEvent ev = BERTH__TEST__V1__WATCH_EVENT__INIT;
+    cleanup_free uint8_t *pad = xzalloc(pad_len);
+
+    ev.pad.data = pad;
+    ev.pad.len = pad_len;
+    for (uint32_t i = 0; i < count; i++) {
+        ev.seq = i;
+        if (berth_rpc_call_send_wait(call, &ev.base, 2) < 0)
+            break;
+        bump(f, &f->paced_sent);
+    }
+    berth_rpc_call_finish(call, 0, NULL);
+    bump(f, &f->n_ended);
+}
+
 /* An event every 10 ms until the call is cancelled. */
 static void
 watch_endless(struct fixture *f, struct berth_rpc_call *call)
@@ -213,6 +233,8 @@ handle_watch(struct berth_rpc_call *call, const ProtobufCMessage *msg, void *dat
     const Berth__Test__V1__WatchRequest *req = (const void *)msg;
     Berth__Test__V1__WatchEvent ev = BERTH__TEST__V1__WATCH_EVENT__INIT;
 
+    if (req->pad > 0 && req->count > 0)
+        return watch_paced(data, call, req->count, req->pad);
     if (req->pad > 0)
         return watch_flood(data, call, req->pad);
     if (req->count == 0)
@@ -799,6 +821,43 @@ test_berth_rpc_call_send_queue_limit(void **state)
 }
 
 static void
+test_berth_rpc_call_send_wait_paces(void **state)
+{
+    struct fixture *f = *state;
+    struct berth_err err = BERTH_ERR_INIT;
+    struct berth_rpc_stream *s = watch(f, 64, 1024 * 1024);
+    ProtobufCMessage *msg;
+
+    /* Nothing read: the handler stops after the window plus what the transport buffers
+     * (HTTP/2 flow control: a few MiB), far from the 64 MiB it has to send. */
+    sleep_ms(500);
+    pthread_mutex_lock(&f->lock);
+    int early = f->paced_sent;
+    pthread_mutex_unlock(&f->lock);
+    assert_in_range(early, 1, 24);
+
+    /* Read, and everything comes, in order. */
+    for (uint32_t i = 0; i < 64; i++) {
+        int r = berth_rpc_stream_next(s, &msg, &err);
+        if (r != 1)
+            fail_msg("event %u: %d %s", i, r, err.msg);
+        assert_int_equal(((Berth__Test__V1__WatchEvent *)msg)->seq, i);
+        protobuf_c_message_free_unpacked(msg, NULL);
+    }
+    assert_int_equal(berth_rpc_stream_next(s, &msg, &err), 0);
+    assert_int_equal(wait_for(f, &f->n_ended, 1), 1);
+    berth_rpc_stream_free(s);
+
+    /* A client that leaves while the handler waits frees it. */
+    s = watch(f, 64, 1024 * 1024);
+    assert_int_equal(berth_rpc_stream_next(s, &msg, &err), 1);
+    protobuf_c_message_free_unpacked(msg, NULL);
+    berth_rpc_stream_free(s);
+    assert_int_equal(wait_for(f, &f->n_ended, 2), 2);
+    assert_in_range(f->paced_sent, 64 + 1, 64 + 24);
+}
+
+static void
 test_berth_rpc_server_free_with_live_stream(void **state)
 {
     struct fixture *f = *state;
@@ -1041,6 +1100,7 @@ main(void)
         T(test_berth_rpc_stream_cancel_from_another_thread),
         T(test_berth_rpc_stream_free_unread),
         T(test_berth_rpc_call_send_queue_limit),
+        T(test_berth_rpc_call_send_wait_paces),
         T(test_berth_rpc_server_free_with_live_stream),
         T(test_berth_rpc_client_server_down),
         T(test_berth_rpc_client_no_socket_dir),
