@@ -39,6 +39,7 @@
 #include "supervisor/daemon.h"
 #include "supervisor/images/lease.h"
 #include "supervisor/remote/remote.h"
+#include "supervisor/store/store.h"
 
 #define PROGRESS_INTERVAL_NS (100 * 1000 * 1000LL)
 /* How often a pull waiting for another's download of the same blob looks again. */
@@ -633,6 +634,10 @@ sup_images_pull(struct sup_daemon *d, const char *ns, const struct sup_images_pu
 
     if (sup_images_normalize(o->ref, &name, err) < 0)
         return -1;
+    /* Bad labels are refused before anything is fetched. */
+    for (size_t i = 0; i < o->n_labels; i++)
+        if (sup_store_check_label(o->labels[i]->key, o->labels[i]->value, err) < 0)
+            return berth_err_wrap(err, "pull %s", name);
     if (sup_images_platform(o->platform, &want, err) < 0)
         return -1;
     if (sup_remote_ref_parse(name, &p.ref, err) < 0) {

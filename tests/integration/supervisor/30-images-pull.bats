@@ -498,6 +498,9 @@ ingest_has() {
 	run ctr images pull --plain-http --platform "a/b/c/d" "$REG/rec/img:1"
 	assert_failure
 	assert_output_contains "platform"
+	run ctr images pull --plain-http --label "=x" "$REG/rec/img:1"
+	assert_failure
+	assert_output_contains "label"
 	run ctr images rm "$REG/rec/img:copy"
 	assert_status 0
 	run ctr images ls -q
