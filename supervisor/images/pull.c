@@ -285,7 +285,10 @@ layer_progress(void *data, int64_t done, int64_t total)
     report(l->p, "layer", l->desc, "downloading", done);
 }
 
-/* Feed l->hash the first `offset` bytes of l's ingest, for a resumed download. */
+/* Feed l->hash the first `offset` bytes of l's ingest, for a resumed download: the registry
+ * client verifies the whole blob, so it needs the hash of what is already there, which the
+ * content writer keeps to itself; the ingest's data file is read here (content-internal.h
+ * names it), under the writer's lock. */
 static int
 hash_ingest(struct layer *l, int64_t offset, struct berth_err *err)
 {
