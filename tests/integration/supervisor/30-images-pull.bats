@@ -419,6 +419,14 @@ ingest_has() {
 	run ctr images push --plain-http --platform linux/arm64 "$REG/multi/img:1" "$REG/multi/copy:1"
 	assert_status 0
 	assert_output_contains "$ARM64_MANIFEST"
+	# With every platform pulled, the index goes whole, its manifests first.
+	run ctr images pull --plain-http --all-platforms "$REG/multi/img:1"
+	assert_status 0
+	run ctr images push --plain-http "$REG/multi/img:1" "$REG/multi/whole:1"
+	assert_status 0
+	assert_output_contains "$REG/multi/whole:1@$INDEX_DIGEST"
+	run rc resolve "$REG/multi/whole:1"
+	[ "$(jq -r .digest <<<"$output")" = "$INDEX_DIGEST" ]
 
 	run ctr images push --plain-http "nothing/here:1" "$REG/dst/a:3"
 	assert_failure
