@@ -17,6 +17,7 @@
 #include "supervisor/daemon.h"
 #include "supervisor/events/exchange.h"
 #include "supervisor/remote/manifest.h"
+#include "supervisor/remote/remote.h"
 #include "supervisor/store/store.h"
 
 typedef Berth__Supervisor__V1__Image__LabelsEntry LabelsEntry;
@@ -184,4 +185,27 @@ sup_images_manifest_for(struct sup_daemon *d, const char *target_digest,
     *media_type = xstrdup(m->manifests[at].media_type);
     *size = m->manifests[at].size;
     return 0;
+}
+
+struct sup_remote *
+sup_images_remote(struct sup_daemon *d, const char *host, bool plain_http, const char *username,
+                  const char *password, struct sup_remote **own, struct berth_err *err)
+{
+    bool creds = username && *username;
+
+    *own = NULL;
+    if (!plain_http && !creds)
+        return d->remote;
+    struct sup_remote_options ro = {0};
+    if (d->remote_opts)
+        ro = *d->remote_opts;
+    ro.plain_http = plain_http || ro.plain_http;
+    if (creds) {
+        ro.auth_host = host;
+        ro.username = username;
+        ro.password = password;
+    }
+    if (sup_remote_new(&ro, own, err) < 0)
+        return NULL;
+    return *own;
 }

@@ -36,6 +36,7 @@
 struct berth_err;
 struct sup_daemon;
 struct sup_lease;
+struct sup_remote;
 struct sup_remote_platform;
 
 typedef Berth__Supervisor__V1__Image SupImage;
@@ -112,6 +113,14 @@ int sup_images_unpack(struct sup_daemon *d, const char *ns, struct sup_lease *le
                       struct berth_err *err);
 
 /* ---- Pull and push (pull.c, push.c) ------------------------------------------------------- */
+
+/* The registry client for one pull or push: the daemon's shared one, or, when the call asks
+ * for plain http or brings credentials for `host`, a client of its own made from the daemon's
+ * options (returned in *own too, for the caller to free). NULL with err when it cannot be
+ * made. */
+struct sup_remote *sup_images_remote(struct sup_daemon *d, const char *host, bool plain_http,
+                                     const char *username, const char *password,
+                                     struct sup_remote **own, struct berth_err *err);
 
 typedef Berth__Supervisor__V1__Progress SupProgress;
 

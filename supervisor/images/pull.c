@@ -542,30 +542,6 @@ unpack_cancelled(void *data)
 /* ---- The pull ----------------------------------------------------------------------------- */
 
 static int
-open_client(struct pull *p, struct sup_remote **own, struct berth_err *err)
-{
-    const struct sup_images_pull_opts *o = p->o;
-
-    if (!o->plain_http && !(o->username && *o->username)) {
-        p->r = p->d->remote;
-        return 0;
-    }
-    struct sup_remote_options ro = {0};
-    if (p->d->remote_opts)
-        ro = *p->d->remote_opts;
-    ro.plain_http = o->plain_http || ro.plain_http;
-    if (o->username && *o->username) {
-        ro.auth_host = p->ref.host;
-        ro.username = o->username;
-        ro.password = o->password;
-    }
-    if (sup_remote_new(&ro, own, err) < 0)
-        return -1;
-    p->r = *own;
-    return 0;
-}
-
-static int
 do_pull(struct pull *p, const char *name, const struct sup_remote_platform *want, SupImage **out,
         struct berth_err *err)
 {
@@ -653,7 +629,8 @@ sup_images_pull(struct sup_daemon *d, const char *ns, const struct sup_images_pu
     p.source.value = p.ref.repository;
     p.source_v[0] = &p.source;
 
-    if (open_client(&p, &own, err) == 0) {
+    if ((p.r = sup_images_remote(d, p.ref.host, o->plain_http, o->username, o->password, &own,
+                                 err)) != NULL) {
         p.lease = sup_lease_new(d->leases, name);
         rc = do_pull(&p, name, &want, out, err);
         sup_lease_release(p.lease);

@@ -220,30 +220,6 @@ push_index(struct push *p, const Berth__Supervisor__V1__Descriptor *t, char **di
 /* ---- The push ----------------------------------------------------------------------------- */
 
 static int
-open_client(struct push *p, struct sup_remote **own, struct berth_err *err)
-{
-    const struct sup_images_push_opts *o = p->o;
-
-    if (!o->plain_http && !(o->username && *o->username)) {
-        p->r = p->d->remote;
-        return 0;
-    }
-    struct sup_remote_options ro = {0};
-    if (p->d->remote_opts)
-        ro = *p->d->remote_opts;
-    ro.plain_http = o->plain_http || ro.plain_http;
-    if (o->username && *o->username) {
-        ro.auth_host = p->ref.host;
-        ro.username = o->username;
-        ro.password = o->password;
-    }
-    if (sup_remote_new(&ro, own, err) < 0)
-        return -1;
-    p->r = *own;
-    return 0;
-}
-
-static int
 do_push(struct push *p, const char *ns, char **digest_out, struct berth_err *err)
 {
     SupImage *image = NULL;
@@ -295,7 +271,8 @@ sup_images_push(struct sup_daemon *d, const char *ns, const struct sup_images_pu
      * after a concurrent delete of the image. */
     cleanup_lease struct sup_lease *lease = sup_lease_new(d->leases, to);
     p.lease = lease;
-    if (open_client(&p, &own, err) == 0)
+    if ((p.r = sup_images_remote(d, p.ref.host, o->plain_http, o->username, o->password, &own,
+                                 err)) != NULL)
         rc = do_push(&p, ns, digest_out, err);
     if (rc < 0)
         berth_err_wrap(err, "push `%s` to %s", o->name, to);
