@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The handlers the route table (routes.c) names, one file per resource: system.c,
+ * images.c, images-transfer.c (pull, push, save, load), unsupported.c. Each takes the request
+ * and either answers it (eng_api_reply_*) and returns 0, or returns -1 with err.
+ */
+#ifndef BERTH_ENGINE_API_HANDLERS_H
+#define BERTH_ENGINE_API_HANDLERS_H
+
+struct berth_err;
+struct eng_api_req;
+
+#define ENG_API_HANDLER(name) int name(struct eng_api_req *req, struct berth_err *err)
+
+/* system.c */
+ENG_API_HANDLER(eng_api_system_ping);
+ENG_API_HANDLER(eng_api_system_version);
+ENG_API_HANDLER(eng_api_system_info);
+
+/* images.c */
+ENG_API_HANDLER(eng_api_images_list);
+ENG_API_HANDLER(eng_api_images_inspect);
+ENG_API_HANDLER(eng_api_images_history);
+ENG_API_HANDLER(eng_api_images_tag);
+ENG_API_HANDLER(eng_api_images_delete);
+ENG_API_HANDLER(eng_api_images_prune);
+ENG_API_HANDLER(eng_api_images_search);
+
+/* images-transfer.c */
+ENG_API_HANDLER(eng_api_images_create);
+ENG_API_HANDLER(eng_api_images_push);
+ENG_API_HANDLER(eng_api_images_save);
+ENG_API_HANDLER(eng_api_images_save_one);
+ENG_API_HANDLER(eng_api_images_load);
+
+/* unsupported.c */
+ENG_API_HANDLER(eng_api_unsupported_swarm);
+ENG_API_HANDLER(eng_api_unsupported_plugins);
+ENG_API_HANDLER(eng_api_unsupported_build);
+ENG_API_HANDLER(eng_api_unsupported_session);
+
+#endif

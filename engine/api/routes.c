@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The route table of the Docker Engine API v1.41 as berthd serves it. Order matters where
+ * patterns overlap: literal paths ("/images/json") come before the `{name*}` patterns that
+ * would take them too.
+ */
+#include "common/cleanup.h"
+#include "engine/api/handlers.h"
+#include "engine/api/router.h"
+
+/* clang-format off */
+const struct eng_api_route eng_api_routes[] = {
+    {"GET",    "/_ping",                   eng_api_system_ping, 0},
+    {"HEAD",   "/_ping",                   eng_api_system_ping, 0},
+    {"GET",    "/version",                 eng_api_system_version, 0},
+    {"GET",    "/info",                    eng_api_system_info, 0},
+
+    {"GET",    "/images/json",             eng_api_images_list, 0},
+    {"GET",    "/images/search",           eng_api_images_search, 0},
+    {"GET",    "/images/get",              eng_api_images_save, 0},
+    {"POST",   "/images/create",           eng_api_images_create, 0},
+    {"POST",   "/images/load",             eng_api_images_load, ENG_API_BODY_FILE},
+    {"POST",   "/images/prune",            eng_api_images_prune, 0},
+    {"GET",    "/images/{name*}/json",     eng_api_images_inspect, 0},
+    {"GET",    "/images/{name*}/history",  eng_api_images_history, 0},
+    {"GET",    "/images/{name*}/get",      eng_api_images_save_one, 0},
+    {"POST",   "/images/{name*}/tag",      eng_api_images_tag, 0},
+    {"POST",   "/images/{name*}/push",     eng_api_images_push, 0},
+    {"DELETE", "/images/{name*}",          eng_api_images_delete, 0},
+
+    /* Features berthd does not have, answered as dockerd answers when they are off. */
+    {"GET",    "/swarm",                   eng_api_unsupported_swarm, 0},
+    {"POST",   "/swarm/{rest*}",           eng_api_unsupported_swarm, 0},
+    {"GET",    "/swarm/{rest*}",           eng_api_unsupported_swarm, 0},
+    {"GET",    "/nodes",                   eng_api_unsupported_swarm, 0},
+    {"GET",    "/nodes/{rest*}",           eng_api_unsupported_swarm, 0},
+    {"POST",   "/nodes/{rest*}",           eng_api_unsupported_swarm, 0},
+    {"DELETE", "/nodes/{rest*}",           eng_api_unsupported_swarm, 0},
+    {"GET",    "/services",                eng_api_unsupported_swarm, 0},
+    {"GET",    "/services/{rest*}",        eng_api_unsupported_swarm, 0},
+    {"POST",   "/services/{rest*}",        eng_api_unsupported_swarm, 0},
+    {"DELETE", "/services/{rest*}",        eng_api_unsupported_swarm, 0},
+    {"GET",    "/tasks",                   eng_api_unsupported_swarm, 0},
+    {"GET",    "/tasks/{rest*}",           eng_api_unsupported_swarm, 0},
+    {"GET",    "/secrets",                 eng_api_unsupported_swarm, 0},
+    {"GET",    "/secrets/{rest*}",         eng_api_unsupported_swarm, 0},
+    {"POST",   "/secrets/{rest*}",         eng_api_unsupported_swarm, 0},
+    {"DELETE", "/secrets/{rest*}",         eng_api_unsupported_swarm, 0},
+    {"GET",    "/configs",                 eng_api_unsupported_swarm, 0},
+    {"GET",    "/configs/{rest*}",         eng_api_unsupported_swarm, 0},
+    {"POST",   "/configs/{rest*}",         eng_api_unsupported_swarm, 0},
+    {"DELETE", "/configs/{rest*}",         eng_api_unsupported_swarm, 0},
+    {"GET",    "/plugins",                 eng_api_unsupported_plugins, 0},
+    {"GET",    "/plugins/{rest*}",         eng_api_unsupported_plugins, 0},
+    {"POST",   "/plugins/{rest*}",         eng_api_unsupported_plugins, 0},
+    {"DELETE", "/plugins/{rest*}",         eng_api_unsupported_plugins, 0},
+    {"POST",   "/build",                   eng_api_unsupported_build, 0},
+    {"POST",   "/build/{rest*}",           eng_api_unsupported_build, 0},
+    {"POST",   "/session",                 eng_api_unsupported_session, 0},
+};
+/* clang-format on */
+
+const size_t eng_api_n_routes = ARRAY_SIZE(eng_api_routes);

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The engine's own metadata, engine.db under --root: what berthd knows and the supervisor
+ * does not (container names and docker configs, volumes). SQLite in WAL mode with foreign
+ * keys on; the schema is versioned with append-only migrations (schema.c). Images are not
+ * here: they live only in the supervisor. One connection, serialized by SQLite, shared by
+ * every connection thread.
+ */
+#ifndef BERTH_ENGINE_STORE_STORE_H
+#define BERTH_ENGINE_STORE_STORE_H
+
+#include <stdint.h>
+
+struct berth_err;
+struct eng_store;
+struct sqlite3;
+
+/* Open (creating it if needed) root/engine.db and migrate it to the latest schema. A
+ * database written by a newer berthd is ENOTSUP. */
+int eng_store_open(const char *root, struct eng_store **out, struct berth_err *err);
+void eng_store_close(struct eng_store *s);
+
+/* The schema version of the open database. */
+int eng_store_version(struct eng_store *s);
+
+/* The number of containers berthd has, and of volumes. */
+int eng_store_count_containers(struct eng_store *s, int64_t *out, struct berth_err *err);
+int eng_store_count_volumes(struct eng_store *s, int64_t *out, struct berth_err *err);
+
+/* ---------------------------------------------------------------- schema (schema.c) */
+
+/* The version this build writes: the number of migrations. */
+int eng_store_schema_latest(void);
+
+/* Bring db from its version (PRAGMA user_version) up to the latest, one transaction a
+ * migration; a newer version than this build knows is ENOTSUP. */
+int eng_store_schema_migrate(struct sqlite3 *db, struct berth_err *err);
+
+#endif
