@@ -111,6 +111,7 @@ struct transfer {
     size_t pending_len;
     char *familiar; /* pull: the name for "Status: ..." */
     char *tag;      /* push: the tag for the last lines */
+    int64_t size;   /* push: the manifest's size, which the last line shows */
     bool ended;
 };
 
@@ -156,11 +157,13 @@ pull_done(struct transfer *t, const Berth__Supervisor__V1__Image *img, char **bu
 static void
 push_done(struct transfer *t, const char *digest, char **buf, size_t *len)
 {
-    cleanup_free char *s = xasprintf("%s: digest: %s", t->tag, digest);
+    cleanup_free char *s =
+        xasprintf("%s: digest: %s size: %lld", t->tag, digest, (long long)t->size);
     status_line(buf, len, s, NULL);
     struct json_object *aux = json_object_new_object();
     json_object_object_add(aux, "Tag", json_object_new_string(t->tag));
     json_object_object_add(aux, "Digest", json_object_new_string(digest));
+    json_object_object_add(aux, "Size", json_object_new_int64(t->size));
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "progressDetail", json_object_new_object());
     json_object_object_add(o, "aux", aux);
@@ -334,6 +337,7 @@ ENG_API_HANDLER(eng_api_images_push)
     t->dir = ENG_PROGRESS_PUSH;
     t->p = eng_progress_new(ENG_PROGRESS_PUSH);
     t->tag = xstrdup(ref.tag ? ref.tag : ref.digest);
+    t->size = gr->image && gr->image->target ? gr->image->target->size : 0;
     t->s = eng_sup_stream(req->d->sup, SVC, "Push", &pr.base, err);
     if (!t->s) {
         transfer_free(t);

@@ -164,7 +164,10 @@ eng_progress_update(struct eng_progress *p, const char *ref, const char *digest,
     if (is_new && strcmp(status, "exists") != 0 && strcmp(status, "mounted") != 0)
         line(buf, len, p->dir == ENG_PROGRESS_PULL ? "Pulling fs layer" : "Preparing", id, 0, 0,
              false);
-    if (strcmp(status, "downloading") == 0 || strcmp(status, "uploading") == 0)
+    /* A layer that was neither stored nor in the registry already went over the wire, even
+     * when it was too quick for a "downloading" update. */
+    if (strcmp(status, "exists") != 0 && strcmp(status, "mounted") != 0 &&
+        strcmp(status, "waiting") != 0)
         p->transferred = true;
     /* The end of a download, which docker shows before verifying and extracting. */
     if (p->dir == ENG_PROGRESS_PULL && it->status && strcmp(it->status, "downloading") == 0 &&
