@@ -54,8 +54,9 @@ add_user_mount(struct json_object *user, const char *field, struct json_object *
         struct json_object *o;
         json_object_object_get_ex(json_object_array_get_idx(user, i), "destination", &o);
         if (strcmp(json_object_get_string(o), dest) == 0) {
-            json_object_put(m);
-            return berth_err_fail(err, EINVAL, "%s: duplicate mount point `%s`", field, dest);
+            berth_err_fail(err, EINVAL, "%s: duplicate mount point `%s`", field, dest);
+            json_object_put(m); /* dest lives in m: only now */
+            return -1;
         }
     }
     json_object_array_add(user, m);
