@@ -42,6 +42,19 @@ berth_sha256_new(void)
     return h;
 }
 
+struct berth_sha256 *
+berth_sha256_copy(const struct berth_sha256 *h)
+{
+    struct berth_sha256 *c = xzalloc(sizeof(*c));
+
+    c->ctx = EVP_MD_CTX_new();
+    if (c->ctx == NULL)
+        die_evp("EVP_MD_CTX_new");
+    if (EVP_MD_CTX_copy_ex(c->ctx, h->ctx) != 1)
+        die_evp("EVP_MD_CTX_copy_ex");
+    return c;
+}
+
 void
 berth_sha256_update(struct berth_sha256 *h, const void *buf, size_t len)
 {

@@ -20,6 +20,8 @@ void berth_sha256_update(struct berth_sha256 *h, const void *buf, size_t len);
 /* Finish into hex (65 bytes: 64 lowercase hex digits and NUL). The hash can't be updated after. */
 void berth_sha256_final(struct berth_sha256 *h, char hex[BERTH_SHA256_HEX_LEN + 1]);
 void berth_sha256_free(struct berth_sha256 *h);
+/* A new hash in h's state: fed the same bytes so far, updated on its own from here. */
+struct berth_sha256 *berth_sha256_copy(const struct berth_sha256 *h);
 
 /* One-shot helpers. */
 void berth_sha256_buf(const void *buf, size_t len, char hex[BERTH_SHA256_HEX_LEN + 1]);

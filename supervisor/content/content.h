@@ -42,6 +42,7 @@
 #include "berth/supervisor/v1/content.pb-c.h"
 
 struct berth_err;
+struct berth_sha256;
 struct sup_content;
 struct sup_content_writer;
 struct sup_store;
@@ -121,6 +122,9 @@ int sup_content_writer_open(struct sup_content *cs, const char *ref, const char 
 
 /* Bytes written so far (resumed ones included): where the next write goes. */
 int64_t sup_content_writer_offset(const struct sup_content_writer *w);
+/* The sha256 of those bytes, as a hash to go on with (the caller frees it): what a client
+ * needs that verifies a whole blob while downloading only its rest. */
+struct berth_sha256 *sup_content_writer_hash(const struct sup_content_writer *w);
 
 /* Append len bytes. Going past the expected size is EINVAL and writes nothing. A failed
  * write may have written part of buf: the offset says how much. */

@@ -211,6 +211,12 @@ sup_content_writer_open(struct sup_content *cs, const char *ref, const char *exp
 
 /* ---- Writing ------------------------------------------------------------------------------ */
 
+struct berth_sha256 *
+sup_content_writer_hash(const struct sup_content_writer *w)
+{
+    return berth_sha256_copy(w->hash);
+}
+
 int64_t
 sup_content_writer_offset(const struct sup_content_writer *w)
 {

@@ -34,7 +34,6 @@
 #include "common/digest.h"
 #include "common/error.h"
 #include "common/log.h"
-#include "supervisor/content/content-internal.h"
 #include "supervisor/content/content.h"
 #include "supervisor/daemon.h"
 #include "supervisor/images/lease.h"
@@ -285,36 +284,6 @@ layer_progress(void *data, int64_t done, int64_t total)
     report(l->p, "layer", l->desc, "downloading", done);
 }
 
-/* Feed l->hash the first `offset` bytes of l's ingest, for a resumed download: the registry
- * client verifies the whole blob, so it needs the hash of what is already there, which the
- * content writer keeps to itself; the ingest's data file is read here (content-internal.h
- * names it), under the writer's lock. */
-static int
-hash_ingest(struct layer *l, int64_t offset, struct berth_err *err)
-{
-    sup_content_hex key;
-    sup_content_ingest_key(l->ref, key);
-    cleanup_free char *path =
-        xasprintf("%s/%s/%s", l->p->d->content->ingest, key, SUP_CONTENT_INGEST_DATA);
-    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-    char buf[65536];
-
-    if (fd < 0)
-        return berth_err_set(err, errno, "open `%s`", path);
-    l->hash = berth_sha256_new();
-    for (int64_t at = 0; at < offset;) {
-        size_t want = offset - at < (int64_t)sizeof(buf) ? (size_t)(offset - at) : sizeof(buf);
-        ssize_t n = sup_content_read_at(fd, buf, want, at, err);
-        if (n < 0)
-            return -1;
-        if (n == 0)
-            return berth_err_fail(err, EIO, "`%s` ends at %lld bytes", path, (long long)at);
-        berth_sha256_update(l->hash, buf, (size_t)n);
-        at += n;
-    }
-    return 0;
-}
-
 /* Open l's writer and set up its fetch; 0 when the blob is stored already. */
 static int
 prepare_layer(struct layer *l, struct sup_remote_fetch *f, struct berth_err *err)
@@ -337,14 +306,16 @@ prepare_layer(struct layer *l, struct sup_remote_fetch *f, struct berth_err *err
             return r;
         off = sup_content_writer_offset(l->w);
     }
-    /* Past the size (cannot be resumed), or one we cannot rehash: start over. */
-    if (off >= l->desc->size || (off > 0 && hash_ingest(l, off, err) < 0)) {
-        berth_err_clear(err);
-        berth_sha256_free(steal_ptr(&l->hash));
+    /* Past the size: cannot be resumed, start over. */
+    if (off >= l->desc->size) {
         off = 0;
         if (sup_content_writer_truncate(l->w, 0, err) < 0)
             return -1;
     }
+    /* The registry client verifies the whole blob: it goes on from the hash of what is
+     * there. */
+    if (off > 0)
+        l->hash = sup_content_writer_hash(l->w);
     if (off > 0)
         berth_debug("pull: resuming %s at %lld bytes", l->desc->digest, (long long)off);
     *f = (struct sup_remote_fetch){

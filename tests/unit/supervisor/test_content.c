@@ -382,6 +382,13 @@ test_sup_content_writer_resume_after_close(void **state)
     /* Reopened without expectations: the stored ones apply, and the bytes are there. */
     expect_ok(sup_content_writer_open(f->cs, "resume", NULL, -1, &w, &err), &err);
     assert_int_equal(sup_content_writer_offset(w), 11);
+    /* The hash of what is there goes on to the whole content's digest. */
+    struct berth_sha256 *h = sup_content_writer_hash(w);
+    char hex[BERTH_SHA256_HEX_LEN + 1];
+    berth_sha256_update(h, data + 11, strlen(data) - 11);
+    berth_sha256_final(h, hex);
+    berth_sha256_free(h);
+    assert_string_equal(hex, want + strlen("sha256:"));
     s = sup_content_writer_status(w);
     assert_int_equal(s->started_at, started);
     assert_string_equal(s->expected, want);
