@@ -206,17 +206,29 @@ spec_mount(const char *dest, const char *type, const char *source, const char *c
     return m;
 }
 
+/* A capability set of /proc/self/status ("CapEff", "CapBnd"); dflt when unreadable. */
+static uint64_t
+self_caps(const char *which, uint64_t dflt)
+{
+    cleanup_fclose FILE *f = fopen("/proc/self/status", "re");
+    cleanup_free char *fmt = xasprintf("%s: %%llx", which);
+    char line[256];
+    unsigned long long v;
+
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, fmt, &v) == 1)
+            return v;
+    return dflt;
+}
+
 bool
 spec_self_has_cap(int cap)
 {
-    cleanup_fclose FILE *f = fopen("/proc/self/status", "re");
-    char line[256];
-    unsigned long long eff;
+    return cap >= 0 && cap < 64 && (self_caps("CapEff", 0) >> cap) & 1;
+}
 
-    if (!f)
-        return false;
-    while (fgets(line, sizeof(line), f))
-        if (sscanf(line, "CapEff: %llx", &eff) == 1)
-            return cap >= 0 && cap < 64 && (eff >> cap) & 1;
-    return false;
+uint64_t
+spec_self_bounding(void)
+{
+    return self_caps("CapBnd", UINT64_MAX);
 }

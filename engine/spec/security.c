@@ -97,8 +97,20 @@ capabilities(struct spec_ctx *c, struct berth_err *err)
     if (cap_list(c, "CapAdd", &add, &add_all, err) < 0 ||
         cap_list(c, "CapDrop", &drop, &drop_all, err) < 0)
         return -1;
+    /* "Every capability" is every one the engine itself may pass on: the runtime cannot
+     * grant what is outside its own bounding set (a sandboxed engine may lack some). */
+    uint64_t own = spec_self_bounding();
     for (int i = 0; i <= last; i++)
         all |= 1ULL << i;
+    all &= own;
+    if (add & ~own) {
+        for (int i = 0; i <= last; i++)
+            if (add & ~own & (1ULL << i))
+                return berth_err_fail(err, EINVAL,
+                                      "HostConfig.CapAdd: `%s` is not in the engine's own "
+                                      "bounding set",
+                                      spec_cap_name(i));
+    }
     for (const char *const *n = default_caps; *n; n++)
         caps |= 1ULL << spec_cap_from_name(*n);
 

@@ -63,6 +63,8 @@ struct json_object *spec_mount(const char *dest, const char *type, const char *s
 
 /* True when the engine itself holds capability cap in its effective set. */
 bool spec_self_has_cap(int cap);
+/* The engine's own bounding set, as a bit mask (all ones when it cannot be read). */
+uint64_t spec_self_bounding(void);
 
 /* The concerns, in the order engine_spec_generate calls them. */
 int spec_namespaces(struct spec_ctx *c, struct berth_err *err);
