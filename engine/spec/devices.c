@@ -2,9 +2,11 @@
  *
  * Devices: the device cgroup rules (deny everything, allow mknod of any node and the
  * devices every container gets: null, zero, full, random, urandom, tty, console, ptmx, the
- * pts and tun), HostConfig.Devices ("PathOnHost", "PathInContainer", "CgroupPermissions"),
- * and for a privileged container every device node of the host's /dev with an allow-all rule.
- * The runtime creates null, zero, full, random, urandom and tty itself.
+ * pts and tun; deny fuse). Docker's own list is shorter because runc adds the rest itself;
+ * ocirun does not, so the list here is the whole effective one. HostConfig.Devices ("PathOnHost",
+ * "PathInContainer", "CgroupPermissions"), and for a privileged container every device node of the
+ * host's /dev with an allow-all rule. The runtime creates null, zero, full, random, urandom and tty
+ * itself.
  */
 #include "engine/spec/spec-internal.h"
 
@@ -52,6 +54,8 @@ default_rules(struct json_object *rules)
     rule(rules, true, "b", -1, -1, "m");
     for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
         rule(rules, true, "c", allowed[i].major, allowed[i].minor, "rwm");
+    /* /dev/fuse stays closed even to a rule of HostConfig.DeviceCgroupRules, as in Docker. */
+    rule(rules, false, "c", 10, 229, "rwm");
 }
 
 static struct json_object *

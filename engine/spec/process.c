@@ -2,7 +2,8 @@
  *
  * process: the command (Entrypoint and Cmd resolved against the image's as Docker does), the
  * environment (the image's, then the container's by key, PATH when neither has one, HOSTNAME,
- * TERM for a terminal, HOME from passwd), the working directory, the user, the terminal,
+ * TERM for a terminal; HOME is left to the runtime, which sets it from the rootfs's passwd
+ * as runc does, so the config matches dockerd's), the working directory, the user, the terminal,
  * rlimits (Docker's nofile default within the engine's own hard limit, then Ulimits),
  * oomScoreAdj, and the init process for HostConfig.Init.
  */
@@ -86,22 +87,9 @@ env_put(struct json_object *env, const char *item)
         json_object_array_add(env, json_object_new_string(item));
 }
 
-static bool
-env_has(struct json_object *env, const char *name)
-{
-    size_t n = strlen(name);
-
-    for (size_t i = 0; i < json_object_array_length(env); i++) {
-        const char *s = json_object_get_string(json_object_array_get_idx(env, i));
-        if (strncmp(s, name, n) == 0 && s[n] == '=')
-            return true;
-    }
-    return false;
-}
-
 static int
 environment(struct spec_ctx *c, struct json_object *process, bool tty, const char *hostname,
-            const char *home, struct berth_err *err)
+            struct berth_err *err)
 {
     struct json_object *ienv = NULL, *cenv = NULL;
     struct json_object *env = json_object_new_array();
@@ -124,15 +112,11 @@ environment(struct spec_ctx *c, struct json_object *process, bool tty, const cha
                                       k == 0 ? "Image.Config" : "Config", i, item);
             env_put(env, item);
         }
-    if (!env_has(env, "HOME")) {
-        cleanup_free char *hv = xasprintf("HOME=%s", home);
-        env_put(env, hv);
-    }
     return 0;
 }
 
 static int
-user(struct spec_ctx *c, struct json_object *process, char **home, struct berth_err *err)
+user(struct spec_ctx *c, struct json_object *process, struct berth_err *err)
 {
     const char *u = NULL;
     struct json_object *group_add = NULL;
@@ -157,7 +141,6 @@ user(struct spec_ctx *c, struct json_object *process, char **home, struct berth_
         json_object_object_add(o, "additionalGids", g);
     }
     json_object_object_add(process, "user", o);
-    *home = steal_ptr(&su.home);
     spec_user_free(&su);
     return 0;
 }
@@ -344,23 +327,21 @@ spec_process(struct spec_ctx *c, struct berth_err *err)
 {
     struct json_object *process, *hn;
     bool tty = false, stdin_open = false;
-    cleanup_free char *home = NULL;
 
     json_object_object_get_ex(c->spec, "process", &process);
     if (spec_get_bool(c->config, "Config", "Tty", &tty, err) < 0 ||
         spec_get_bool(c->config, "Config", "OpenStdin", &stdin_open, err) < 0)
         return -1;
     json_object_object_add(process, "terminal", json_object_new_boolean(tty));
-    if (command(c, process, err) < 0 || user(c, process, &home, err) < 0 ||
-        workdir(c, process, err) < 0)
+    if (command(c, process, err) < 0 || user(c, process, err) < 0 || workdir(c, process, err) < 0)
         return -1;
     if (!json_object_object_get_ex(c->spec, "hostname", &hn)) {
         char buf[256] = "";
         gethostname(buf, sizeof(buf) - 1);
         hn = NULL;
-        if (environment(c, process, tty, buf, home, err) < 0)
+        if (environment(c, process, tty, buf, err) < 0)
             return -1;
-    } else if (environment(c, process, tty, json_object_get_string(hn), home, err) < 0) {
+    } else if (environment(c, process, tty, json_object_get_string(hn), err) < 0) {
         return -1;
     }
     if (rlimits(c, process, err) < 0 || oom_score_adj(c, process, err) < 0 ||

@@ -75,10 +75,9 @@ int spec_resources(struct spec_ctx *c, struct berth_err *err);
 int spec_devices(struct spec_ctx *c, struct berth_err *err);
 int spec_seccomp(struct spec_ctx *c, struct berth_err *err);
 
-/* user.c: resolve Config.User and GroupAdd inside the rootfs (process.user, HOME). */
+/* user.c: resolve Config.User and GroupAdd inside the rootfs (process.user). */
 struct spec_user {
     uint32_t uid, gid;
-    char *home; /* heap; "/" when the user has no passwd entry */
     uint32_t *gids;
     size_t n_gids;
 };

@@ -5,7 +5,7 @@
  * /etc/group, read inside the rootfs (berth_fs_open_in_root: a symlinked /etc/passwd in an
  * image cannot make the engine read a host file). Numeric ids need no files; a name that is
  * not found is an error naming it. Supplementary groups are those of /etc/group listing the
- * user by name, then GroupAdd.
+ * user by name or being its primary group, then GroupAdd.
  */
 #include "engine/spec/spec-internal.h"
 
@@ -88,7 +88,7 @@ parse_id(const char *s, uint32_t *out)
     return true;
 }
 
-/* Find a passwd entry by name (numeric false) or by uid; fills uid, gid, home and the name. */
+/* Find a passwd entry by name (numeric false) or by uid; fills uid, gid and the name. */
 static int
 find_passwd(const char *rootfs, const char *key, bool numeric, struct spec_user *u, char **name,
             struct berth_err *err)
@@ -111,8 +111,6 @@ find_passwd(const char *rootfs, const char *key, bool numeric, struct spec_user 
         u->uid = id;
         if (!parse_id(ent.fields[3], &u->gid))
             u->gid = 0;
-        free(u->home);
-        u->home = xstrdup(ent.n_fields > 5 && ent.fields[5][0] ? ent.fields[5] : "/");
         *name = xstrdup(ent.fields[0]);
         return 1;
     }
@@ -149,7 +147,8 @@ add_gid(struct spec_user *u, uint32_t gid)
     u->gids[u->n_gids++] = gid;
 }
 
-/* The groups of /etc/group that list user as a member. */
+/* The groups of /etc/group that list user (may be NULL) as a member, or are its primary
+ * group, in file order. */
 static int
 member_groups(const char *rootfs, const char *user, struct spec_user *u, struct berth_err *err)
 {
@@ -166,9 +165,13 @@ member_groups(const char *rootfs, const char *user, struct spec_user *u, struct 
     while (f && fgets(line, sizeof(line), f)) {
         if (split(line, &ent) < 4 || !parse_id(ent.fields[2], &gid))
             continue;
-        for (char *save = NULL, *m = strtok_r(ent.fields[3], ",", &save); m;
+        /* The primary group too when the file has it: dockerd (libcontainer's user
+         * lookup) lists it among the additional gids. */
+        if (gid == u->gid)
+            add_gid(u, gid);
+        for (char *save = NULL, *m = strtok_r(ent.fields[3], ",", &save); m && user;
              m = strtok_r(NULL, ",", &save))
-            if (strcmp(m, user) == 0 && gid != u->gid)
+            if (strcmp(m, user) == 0)
                 add_gid(u, gid);
     }
     return 0;
@@ -177,7 +180,6 @@ member_groups(const char *rootfs, const char *user, struct spec_user *u, struct 
 void
 spec_user_free(struct spec_user *u)
 {
-    free(u->home);
     free(u->gids);
     memset(u, 0, sizeof(*u));
 }
@@ -210,8 +212,6 @@ spec_user_resolve(const char *rootfs, const char *user, struct json_object *grou
     }
     if (r < 0)
         goto fail;
-    if (!u.home)
-        u.home = xstrdup("/");
     if (group && !parse_id(group, &u.gid)) {
         r = find_group(rootfs, group, &u.gid, err);
         if (r == 0)
@@ -220,7 +220,7 @@ spec_user_resolve(const char *rootfs, const char *user, struct json_object *grou
         if (r <= 0)
             goto fail;
     }
-    if (name && member_groups(rootfs, name, &u, err) < 0)
+    if (member_groups(rootfs, name, &u, err) < 0)
         goto fail;
 
     for (size_t i = 0; group_add && i < json_object_array_length(group_add); i++) {

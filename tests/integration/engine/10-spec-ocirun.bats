@@ -194,3 +194,116 @@ gen_bundle() {
 	assert_output_contains "NetworkMode: \`default\` is not supported yet"
 	cmp "$BUNDLE/config.json" "$TMP/before.json"
 }
+
+# ---------------------------------------------------------------------------------------
+# Against dockerd: the defaults of a generated spec are those of the config.json dockerd
+# (20.10, Debian's docker.io) writes for the same container. dockerd runs with everything
+# under a directory of its own (as in ../ocirun/31-dockerd.bats: no bridge, no iptables,
+# the cgroupfs driver, ocirun as its runtime), and the bundle's config.json is read under its
+# exec root while the container runs.
+# ---------------------------------------------------------------------------------------
+
+DOCKER_CLI=/usr/bin/docker
+
+dk() {
+	timeout -k 5 60 "$DOCKER_CLI" -H "unix://$DK_DIR/docker.sock" "$@"
+}
+
+dk_stop() {
+	local n=0
+	dk rm -f "$ID" >/dev/null 2>&1 || true
+	if [ -n "${DK_PID:-}" ]; then
+		kill -TERM "$DK_PID" 2>/dev/null || true
+		while kill -0 "$DK_PID" 2>/dev/null && ((n++ < 300)); do sleep 0.1; done
+		kill -KILL "$DK_PID" 2>/dev/null || true
+	fi
+	local m
+	for m in $(mounts_under "$DK_DIR"); do
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+	done
+	[ -n "$(mounts_under "$DK_DIR")" ] || rm -rf --one-file-system "$DK_DIR"
+}
+
+# The fields compared, each as a jq filter normalised so that order does not matter.
+# dockerd 20.10 predates masking /sys/devices/virtual/powercap (newer dockerd masks it);
+# its device rules are compared apart, below.
+SPEC_DEFAULTS='{
+	caps: (.process.capabilities | map_values(sort)),
+	user: .process.user,
+	cwd: .process.cwd,
+	terminal: (.process.terminal // false),
+	env: ([.process.env[] | select(startswith("HOSTNAME=") | not)] | sort),
+	masked: ([.linux.maskedPaths[] | select(. != "/sys/devices/virtual/powercap")] | sort),
+	readonly: (.linux.readonlyPaths | sort),
+	namespaces: ([.linux.namespaces[].type] | sort),
+	mounts: ([.mounts[] | select(.destination | test("^/(proc|dev|sys)")) |
+		{destination, type, source, options: (.options | sort)}] | sort_by(.destination)),
+	seccomp: (.linux.seccomp.defaultAction != null),
+	root_readonly: (.root.readonly // false)
+}'
+
+@test "spec: the defaults are dockerd's, field by field" {
+	for c in dockerd containerd containerd-shim-runc-v2 "$DOCKER_CLI"; do
+		command -v "$c" >/dev/null || skip "$c is not installed (package docker.io)"
+	done
+	DK_DIR=$(mktemp -d "${BATS_TMPDIR:-/tmp}/berth-dockerd.XXXXXX")
+	chmod 0755 "$DK_DIR"
+	on_teardown dk_stop
+	mkdir -p "$DK_DIR/data" "$DK_DIR/exec" "$DK_DIR/client"
+	export DOCKER_CONFIG=$DK_DIR/client
+	printf '{"deprecated-key-path": "%s"}\n' "$DK_DIR/key.json" >"$DK_DIR/daemon.json"
+	dockerd --config-file "$DK_DIR/daemon.json" \
+		--data-root "$DK_DIR/data" --exec-root "$DK_DIR/exec" \
+		--pidfile "$DK_DIR/dockerd.pid" -H "unix://$DK_DIR/docker.sock" \
+		--iptables=false --ip6tables=false --ip-masq=false --ip-forward=false \
+		--bridge=none --userland-proxy=false --exec-opt native.cgroupdriver=cgroupfs \
+		--add-runtime "ocirun=$OCIRUN" --shutdown-timeout 5 \
+		>"$DK_DIR/dockerd.log" 2>&1 </dev/null 3>&- &
+	DK_PID=$!
+	retry 300 0.1 dk info >/dev/null 2>&1 || {
+		tail -20 "$DK_DIR/dockerd.log" >&2
+		skip "dockerd does not start here"
+	}
+	"$BERTH_SOURCE_DIR/tests/fixtures/make-image" docker "$DK_DIR/busybox.tar" berth.test/busybox:latest >&2
+	dk load -i "$DK_DIR/busybox.tar" >/dev/null
+
+	dk run -d --name "$ID" --runtime ocirun --network none --cgroup-parent "/$ID" \
+		berth.test/busybox:latest sleep 60 >/dev/null
+	local id dkcfg
+	id=$(dk inspect -f '{{.Id}}' "$ID")
+	dkcfg=$(find "$DK_DIR/exec" -path "*/$id/config.json" | head -1)
+	[ -f "$dkcfg" ] || {
+		echo "no config.json of $id under $DK_DIR/exec" >&2
+		return 1
+	}
+	cp "$dkcfg" "$TMP/docker.json"
+	dk image inspect -f '{{json .Config}}' berth.test/busybox:latest >"$TMP/image.json"
+	dk rm -f "$ID" >/dev/null
+
+	make_bundle
+	printf '%s\n' '{"Cmd":["sleep","60"],"HostConfig":{"NetworkMode":"none"}}' >"$TMP/body.json"
+	"$GEN" --create "$TMP/body.json" --image "$TMP/image.json" --rootfs "$BUNDLE/rootfs" \
+		--id "$id" >"$TMP/ours.json"
+
+	jq -S "$SPEC_DEFAULTS" "$TMP/docker.json" >"$TMP/docker.fields"
+	jq -S "$SPEC_DEFAULTS" "$TMP/ours.json" >"$TMP/ours.fields"
+	# Not a comparison of two empty documents:
+	jq -e '(.caps.bounding | length) == 14 and (.mounts | length) >= 7 and
+		(.masked | length) >= 8 and (.namespaces | length) >= 5' "$TMP/docker.fields"
+	diff -u "$TMP/docker.fields" "$TMP/ours.fields"
+	# Every device rule of dockerd's is ours too; ours has more (full, ptmx, the pts, tun,
+	# mknod) because runc adds those itself and ocirun does not.
+	jq -c '.linux.resources.devices[] | {allow, type: (.type // "a"), major, minor, access}' \
+		"$TMP/docker.json" | sort >"$TMP/docker.devices"
+	jq -c '.linux.resources.devices[] | {allow, type: (.type // "a"), major, minor, access}' \
+		"$TMP/ours.json" | sort >"$TMP/ours.devices"
+	comm -23 "$TMP/docker.devices" "$TMP/ours.devices" >"$TMP/missing.devices"
+	[ ! -s "$TMP/missing.devices" ] || {
+		echo "device rules of dockerd's missing here:" >&2
+		cat "$TMP/missing.devices" >&2
+		return 1
+	}
+	# The command too, and both name the same hostname.
+	[ "$(jq -c .process.args "$TMP/docker.json")" = "$(jq -c .process.args "$TMP/ours.json")" ]
+	[ "$(jq -r .hostname "$TMP/docker.json")" = "$(jq -r .hostname "$TMP/ours.json")" ]
+}
