@@ -136,6 +136,13 @@ user_device(struct json_object *item, size_t idx, struct json_object *devs,
     if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
         return berth_err_fail(err, EINVAL, "%s.PathOnHost: `%s` is not a device", field, host);
     cleanup_free char *clean = berth_fs_clean(in);
+    /* A privileged container already has the host's node at that path: this one wins. */
+    for (size_t i = json_object_array_length(devs); i-- > 0;) {
+        struct json_object *p;
+        json_object_object_get_ex(json_object_array_get_idx(devs, i), "path", &p);
+        if (strcmp(json_object_get_string(p), clean) == 0)
+            json_object_array_del_idx(devs, i, 1);
+    }
     json_object_array_add(devs, device(clean, &st));
     rule(rules, true, S_ISBLK(st.st_mode) ? "b" : "c", major(st.st_rdev), minor(st.st_rdev), perms);
     return 0;

@@ -239,7 +239,7 @@ mount_item(struct spec_ctx *c, struct json_object *user, size_t idx, struct json
         if (mode < 0 || mode > 07777)
             return berth_err_fail(err, EINVAL, "%s.Mode: %lld is not a file mode", tsec,
                                   (long long)mode);
-        opts = xasprintf("%s%s", ro ? "ro" : "rw", "");
+        opts = xstrdup(ro ? "ro" : "rw");
         if (size) {
             char *t = xasprintf("%s,size=%lld", opts, (long long)size);
             free(opts);

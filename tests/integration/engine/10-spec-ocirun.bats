@@ -175,6 +175,20 @@ gen_bundle() {
 	assert_output_contains "1,   3"
 }
 
+@test "spec: Init runs the command under docker-init, and OomScoreAdj is the process's" {
+	local init
+	for init in /usr/bin/docker-init /usr/bin/tini-static ""; do
+		[ -x "$init" ] && break
+	done
+	[ -n "$init" ] || skip "no static init binary (docker-init, tini-static) is installed"
+	gen_bundle '{"Cmd":["sh","-c","cat /proc/1/cmdline | tr \"\\0\" \" \"; echo; cat /proc/self/oom_score_adj"],
+		"HostConfig":{"NetworkMode":"none","Init":true,"OomScoreAdj":300}}'
+	run_file run_fg
+	assert_status 0
+	[[ "${lines[0]}" == "/sbin/docker-init -- sh -c "* ]]
+	[ "${lines[1]}" = 300 ]
+}
+
 @test "spec: bad input is refused with the field named, and no config is written" {
 	make_bundle
 	cp "$BUNDLE/config.json" "$TMP/before.json"

@@ -820,11 +820,78 @@ test_engine_spec_generate_no_callbacks(void **state)
     assert_string_equal(err.msg,
                         "HostConfig.Binds[0]: volumes are not supported here (volume for `/v`)");
     berth_err_clear(&err);
+
+    /* Init without an init binary. */
+    cleanup_json struct json_object *b2 =
+        json("{'Cmd':['x'],'HostConfig':{'NetworkMode':'none','Init':true}}");
+    in.create = b2;
+    in.init_path = "/nonexistent/docker-init";
+    assert_int_equal(engine_spec_generate(&in, &spec, &err), -1);
+    assert_int_equal(err.code, ENOTSUP);
+    assert_string_equal(err.msg, "HostConfig.Init: no init binary (docker-init, tini-static or "
+                                 "tini) is installed");
+    berth_err_clear(&err);
+
     in.id = NULL;
     assert_int_equal(engine_spec_generate(&in, &spec, &err), -1);
     assert_int_equal(err.code, EINVAL);
     berth_err_clear(&err);
     assert_null(spec);
+}
+
+/* SecurityOpt seccomp=<path>: a profile file read by the engine. */
+static void
+test_engine_spec_generate_seccomp_file(void **state)
+{
+    struct berth_err err = BERTH_ERR_INIT;
+    cleanup_json struct json_object *spec = NULL;
+    cleanup_free char *body = NULL;
+
+    (void)state;
+    write_file(tmp, "profile.json",
+               "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"ptrace\"],"
+               "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1}]}");
+    body = xasprintf("{'Cmd':['x'],'HostConfig':{'SecurityOpt':['seccomp=%s/profile.json']}}", tmp);
+    if (generate(body, NULL, NULL, &spec, &err) < 0)
+        fail_msg("%s", err.msg);
+    check(spec, "seccomp file",
+          &(struct check){"linux.seccomp",
+                          "{'defaultAction':'SCMP_ACT_ALLOW','architectures':[],'syscalls':"
+                          "[{'names':['ptrace'],'action':'SCMP_ACT_ERRNO','errnoRet':1}]}"});
+}
+
+/* OomScoreAdj below the engine's own needs CAP_SYS_RESOURCE, which a sandboxed engine may
+ * lack: then it is refused before any runtime sees it. */
+static void
+test_engine_spec_generate_oom_score_below_own(void **state)
+{
+    struct berth_err err = BERTH_ERR_INIT;
+    struct json_object *spec = NULL;
+    FILE *f = fopen("/proc/self/status", "re");
+    char line[256];
+    unsigned long long eff = 0;
+    int self = 0;
+
+    (void)state;
+    while (f && fgets(line, sizeof(line), f))
+        sscanf(line, "CapEff: %llx", &eff);
+    if (f)
+        fclose(f);
+    f = fopen("/proc/self/oom_score_adj", "re");
+    if (!f || fscanf(f, "%d", &self) != 1)
+        self = 0;
+    if (f)
+        fclose(f);
+    if ((eff >> 24) & 1 || self <= -1000)
+        skip(); /* CAP_SYS_RESOURCE held: lowering is allowed */
+    cleanup_free char *body = xasprintf("{'Cmd':['x'],'HostConfig':{'OomScoreAdj':%d}}", self - 1);
+    assert_int_equal(generate(body, NULL, NULL, &spec, &err), -1);
+    assert_int_equal(err.code, EINVAL);
+    cleanup_free char *want = xasprintf("HostConfig.OomScoreAdj: %d is below the engine's own "
+                                        "oom_score_adj %d, which it may not lower",
+                                        self - 1, self);
+    assert_string_equal(err.msg, want);
+    berth_err_clear(&err);
 }
 
 int
@@ -840,6 +907,8 @@ main(void)
         cmocka_unit_test(test_engine_spec_generate_security),
         cmocka_unit_test(test_engine_spec_generate_errors),
         cmocka_unit_test(test_engine_spec_generate_no_callbacks),
+        cmocka_unit_test(test_engine_spec_generate_seccomp_file),
+        cmocka_unit_test(test_engine_spec_generate_oom_score_below_own),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
