@@ -90,7 +90,6 @@ spec_get_int64(struct json_object *obj, const char *section, const char *key, in
     if (json_object_is_type(v, json_type_int)) {
         /* json-c saturates literals beyond int64 while parsing: a value there was not
          * meant by any client, so refuse it rather than read a silent INT64_MAX. */
-        errno = 0;
         int64_t n = json_object_get_int64(v);
         if (n == INT64_MAX && json_object_get_uint64(v) > (uint64_t)INT64_MAX)
             return berth_err_fail(err, EINVAL, "%s.%s: %s is out of range", section, key,

@@ -332,6 +332,7 @@ spec_process(struct spec_ctx *c, struct berth_err *err)
     if (spec_get_bool(c->config, "Config", "Tty", &tty, err) < 0 ||
         spec_get_bool(c->config, "Config", "OpenStdin", &stdin_open, err) < 0)
         return -1;
+    /* OpenStdin concerns only the shim's stdio, not the spec: it is checked, not used. */
     json_object_object_add(process, "terminal", json_object_new_boolean(tty));
     if (command(c, process, err) < 0 || user(c, process, err) < 0 || workdir(c, process, err) < 0)
         return -1;

@@ -176,8 +176,11 @@ cgroups_path(struct spec_ctx *c, struct berth_err *err)
             (p[2] == '/' || p[2] == '\0'))
             return berth_err_fail(err, EINVAL, "HostConfig.CgroupParent: `%s` contains `..`",
                                   parent);
-    if (strchr(c->in->id, '/'))
-        return berth_err_fail(err, EINVAL, "container id `%s` contains `/`", c->in->id);
+    /* The id names a cgroup directory: a plain name, never a path or a dot entry. */
+    if (c->in->id[0] == '.' ||
+        strspn(c->in->id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+            strlen(c->in->id))
+        return berth_err_fail(err, EINVAL, "container id `%s` is not a valid name", c->in->id);
     size_t n = strlen(parent);
     while (n > 1 && parent[n - 1] == '/')
         n--;

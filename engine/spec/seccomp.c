@@ -19,6 +19,7 @@
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/json.h"
+#include "common/log.h"
 
 extern const char engine_spec_seccomp_default_json[];
 extern const size_t engine_spec_seccomp_default_json_len;
@@ -127,6 +128,7 @@ default_profile(struct json_object *caps)
 
     if (!p) {
         /* The build checks the file (embed.cmake CHECK_JSON): this is a broken build. */
+        berth_error("spec: the built-in seccomp profile does not parse: %s", err.msg);
         abort();
     }
     json_object_object_get_ex(p, "syscalls", &syscalls);

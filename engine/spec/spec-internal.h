@@ -2,10 +2,8 @@
  *
  * What the files of the spec generator share: the context one generation fills, the typed
  * readers of body fields whose errors name the field the way the API spells it
- * ("HostConfig.Memory: expected an integer, got a string"), and one entry point a concern.
- * The order engine_spec_generate calls them in matters: namespaces before mounts (IpcMode
- * decides /dev/shm), security before process (capabilities), everything before devices
- * and seccomp (privileged, the final capability set).
+ * ("HostConfig.Memory: expected an integer, got a string"), and one entry point a concern,
+ * called in the order spec.c gives and says why.
  */
 #ifndef BERTH_ENGINE_SPEC_SPEC_INTERNAL_H
 #define BERTH_ENGINE_SPEC_SPEC_INTERNAL_H

@@ -832,6 +832,14 @@ test_engine_spec_generate_no_callbacks(void **state)
                                  "tini) is installed");
     berth_err_clear(&err);
 
+    in.id = "../escape";
+    in.create = b2;
+    in.init_path = NULL;
+    assert_int_equal(engine_spec_generate(&in, &spec, &err), -1);
+    assert_int_equal(err.code, EINVAL);
+    assert_string_equal(err.msg, "container id `../escape` is not a valid name");
+    berth_err_clear(&err);
+
     in.id = NULL;
     assert_int_equal(engine_spec_generate(&in, &spec, &err), -1);
     assert_int_equal(err.code, EINVAL);
