@@ -229,6 +229,7 @@ transfer_start(struct eng_api_req *req, struct transfer *t, struct berth_err *er
 {
     int r = transfer_step(t, &t->pending, &t->pending_len, err);
     if (r < 0) {
+        eng_sup_explain(req->d->sup, err);
         transfer_free(t);
         return -1;
     }
@@ -437,6 +438,7 @@ save(struct eng_api_req *req, char **names, size_t n_names, struct berth_err *er
     }
     int r = berth_rpc_stream_next(x->s, (ProtobufCMessage **)&x->first, err);
     if (r < 0) {
+        eng_sup_explain(req->d->sup, err);
         export_done(x);
         goto out;
     }

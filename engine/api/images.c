@@ -36,13 +36,22 @@ copy(struct json_object *v)
     return v ? json_object_get(v) : NULL;
 }
 
-/* RepoTags and RepoDigests, in docker's familiar forms. */
+static bool match_name(const char *name, const char *pattern);
+
+/* RepoTags and RepoDigests, in docker's familiar forms; with refs (a reference filter), only
+ * the names that match, as dockerd lists them. */
 static void
-repo_lists(const struct eng_image *img, struct json_object **tags, struct json_object **digests)
+repo_lists(const struct eng_image *img, const char *const *refs, struct json_object **tags,
+           struct json_object **digests)
 {
     *tags = json_object_new_array();
     *digests = json_object_new_array();
     for (size_t i = 0; i < img->n_names; i++) {
+        bool wanted = !refs;
+        for (const char *const *r = refs; r && *r && !wanted; r++)
+            wanted = match_name(img->names[i], *r);
+        if (!wanted)
+            continue;
         cleanup_free char *fam = eng_image_familiar(img->names[i]);
         if (eng_image_name_is_tag(img->names[i])) {
             json_object_array_add(*tags, json_object_new_string(fam));
@@ -73,10 +82,10 @@ labels_of(const struct eng_image *img)
 }
 
 static struct json_object *
-summary(const struct eng_image *img)
+summary(const struct eng_image *img, const char *const *refs)
 {
     struct json_object *tags, *digests;
-    repo_lists(img, &tags, &digests);
+    repo_lists(img, refs, &tags, &digests);
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "Containers", json_object_new_int(-1));
     json_object_object_add(o, "Created", json_object_new_int64(eng_image_created(img->config)));
@@ -119,14 +128,17 @@ filters_parse(struct eng_api_req *req, struct filters *f, struct berth_err *err)
         bool ok = false;
         for (size_t i = 0; i < ARRAY_SIZE(known); i++)
             ok = ok || strcmp(key, known[i]) == 0;
+        /* key lives in o: the message is made before o goes. */
         if (!ok || (!json_object_is_type(val, json_type_object) &&
                     !json_object_is_type(val, json_type_array))) {
+            berth_err_fail(err, EINVAL, "invalid filter '%s'", key);
             json_object_put(o);
-            return berth_err_fail(err, EINVAL, "invalid filter '%s'", key);
+            return -1;
         }
         if (strcmp(key, "before") == 0 || strcmp(key, "since") == 0) {
+            berth_err_fail(err, ENOTSUP, "filter '%s' is not supported", key);
             json_object_put(o);
-            return berth_err_fail(err, ENOTSUP, "filter '%s' is not supported", key);
+            return -1;
         }
     }
     f->doc = o;
@@ -160,18 +172,24 @@ filter_values(struct filters *f, const char *key)
     return out;
 }
 
+/* A reference filter matches the familiar name with or without its tag. */
+static bool
+match_name(const char *name, const char *pattern)
+{
+    cleanup_free char *fam = eng_image_familiar(name);
+    cleanup_free char *repo = xstrndup(fam, strcspn(fam, "@"));
+    char *colon = strrchr(repo, ':');
+    if (colon && !strchr(colon, '/'))
+        *colon = '\0';
+    return fnmatch(pattern, fam, 0) == 0 || fnmatch(pattern, repo, 0) == 0;
+}
+
 static bool
 match_reference(const struct eng_image *img, const char *pattern)
 {
-    for (size_t i = 0; i < img->n_names; i++) {
-        cleanup_free char *fam = eng_image_familiar(img->names[i]);
-        cleanup_free char *repo = xstrndup(fam, strcspn(fam, "@"));
-        char *colon = strrchr(repo, ':');
-        if (colon && !strchr(colon, '/'))
-            *colon = '\0';
-        if (fnmatch(pattern, fam, 0) == 0 || fnmatch(pattern, repo, 0) == 0)
+    for (size_t i = 0; i < img->n_names; i++)
+        if (match_name(img->names[i], pattern))
             return true;
-    }
     return false;
 }
 
@@ -235,6 +253,7 @@ ENG_API_HANDLER(eng_api_images_list)
     struct eng_image_list l __attribute__((cleanup(eng_image_list_release))) = {0};
     if (eng_image_list(req->d, &l, err) < 0)
         return -1;
+    cleanup_free const char **refs = filter_values(&f, "reference");
     struct json_object *a = json_object_new_array();
     for (size_t i = 0; i < l.n; i++) {
         bool ok;
@@ -243,7 +262,7 @@ ENG_API_HANDLER(eng_api_images_list)
             return -1;
         }
         if (ok)
-            json_object_array_add(a, summary(l.images[i]));
+            json_object_array_add(a, summary(l.images[i], refs));
     }
     return eng_api_reply_json(req, 200, a);
 }
@@ -270,7 +289,7 @@ ENG_API_HANDLER(eng_api_images_inspect)
         return -1;
     struct json_object *c = img->config;
     struct json_object *tags, *digests;
-    repo_lists(img, &tags, &digests);
+    repo_lists(img, NULL, &tags, &digests);
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "Id", json_object_new_string(img->id));
     json_object_object_add(o, "RepoTags", tags);
@@ -327,7 +346,7 @@ ENG_API_HANDLER(eng_api_images_history)
         struct json_object *tags = NULL;
         if (k == n - 1) {
             struct json_object *digests;
-            repo_lists(img, &tags, &digests);
+            repo_lists(img, NULL, &tags, &digests);
             json_object_put(digests);
         }
         json_object_object_add(o, "Tags", tags);

@@ -46,8 +46,8 @@ eng_sup_free(struct eng_sup *s)
     free(s);
 }
 
-static int
-unreachable(struct eng_sup *s, struct berth_err *err)
+int
+eng_sup_explain(struct eng_sup *s, struct berth_err *err)
 {
     if (err->code == ECONNREFUSED)
         berth_err_wrap(err, "connect to berth-supervisor at `%s`", s->address);
@@ -61,7 +61,7 @@ eng_sup_call(struct eng_sup *s, const ProtobufCServiceDescriptor *svc, const cha
     struct berth_rpc_opts o = {.metadata = metadata, .timeout_ms = CALL_TIMEOUT_MS};
     berth_trace("supervisor call /%s/%s", svc->name, method);
     if (berth_rpc_client_call(s->client, svc, method, req, &o, (ProtobufCMessage **)resp, err) < 0)
-        return unreachable(s, err);
+        return eng_sup_explain(s, err);
     return 0;
 }
 
@@ -73,6 +73,6 @@ eng_sup_stream(struct eng_sup *s, const ProtobufCServiceDescriptor *svc, const c
     berth_trace("supervisor stream /%s/%s", svc->name, method);
     struct berth_rpc_stream *st = berth_rpc_client_stream(s->client, svc, method, req, &o, err);
     if (!st)
-        unreachable(s, err);
+        eng_sup_explain(s, err);
     return st;
 }

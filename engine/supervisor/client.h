@@ -23,6 +23,10 @@ void eng_sup_free(struct eng_sup *s);
 int eng_sup_call(struct eng_sup *s, const ProtobufCServiceDescriptor *svc, const char *method,
                  const ProtobufCMessage *req, void *resp, struct berth_err *err);
 
+/* For an error from a stream's messages: when the supervisor could not be reached, say
+ * where it was looked for. Returns -1. */
+int eng_sup_explain(struct eng_sup *s, struct berth_err *err);
+
 /* Open a server stream (no deadline); close it with berth_rpc_stream_free. */
 struct berth_rpc_stream *eng_sup_stream(struct eng_sup *s, const ProtobufCServiceDescriptor *svc,
                                         const char *method, const ProtobufCMessage *req,

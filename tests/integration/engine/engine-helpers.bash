@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: Apache-2.0
+# engine-helpers.bash: a berthd over a berth-supervisor per test, in $TMP.
+#
+# Load after ../helpers, ../supervisor/supervisor-helpers and (for registries)
+# ../supervisor/registry-helpers. Gives:
+#   BERTHD                  the built berthd (from BERTH_BUILD_DIR, else PATH)
+#   EROOT, ESTATE, ESOCK    its --root, --state and socket
+#   start_berthd [ARGS...]  start it (in the background, logging to $TMP/berthd.log) and wait
+#                           for its socket; ARGS go on its command line
+#   kill_berthd [SIGNAL]    stop it (default TERM) and wait for it to go
+#   api [CURL ARGS...] PATH curl on the socket: prints the body, then a last line with the
+#                           status; PATH is appended to http://berthd
+#   dockercli ARGS...       the docker CLI against berthd, bounded in time
+# and stops both daemons at teardown; in a sanitizer build the test fails when berthd
+# reported an error (its log is checked with the supervisor's).
+
+BERTHD=$(bin_of engine/berthd)
+
+engine_setup() {
+	supervisor_setup
+	EROOT=$TMP/eroot
+	ESTATE=$TMP/estate
+	ESOCK=$TMP/berthd.sock
+	BERTHD_PID=
+	# The CLI's own configuration (credentials, contexts) must not be the caller's.
+	export DOCKER_CONFIG=$TMP/docker-config
+	on_teardown kill_berthd TERM
+}
+
+engine_teardown() {
+	local rc=0
+	kill_berthd TERM
+	if [ -f "$TMP/berthd.log" ] && grep -qE 'ERROR: AddressSanitizer|LeakSanitizer|runtime error:' "$TMP/berthd.log"; then
+		echo "sanitizer report in berthd.log:" >&2
+		grep -E -A40 'ERROR: AddressSanitizer|LeakSanitizer|runtime error:' "$TMP/berthd.log" | head -80 >&2
+		rc=1
+	fi
+	# supervisor-helpers' teardown, which the test file's own teardown replaces.
+	if [[ "${TMP:-}" == */berth-it.* ]] && [ -n "${SSTATE:-}" ]; then
+		supervisor_cleanup
+		sanitizer_reports || rc=1
+	fi
+	berth_teardown || rc=1
+	return $rc
+}
+
+start_berthd() {
+	rm -f "$ESOCK"
+	"$BERTHD" --root "$EROOT" --state "$ESTATE" -H "unix://$ESOCK" --supervisor "$SOCK" \
+		--config "$TMP/daemon.json" --debug "$@" 2>>"$TMP/berthd.log" 3>&- &
+	BERTHD_PID=$!
+	retry 100 0.1 test -S "$ESOCK" || {
+		cat "$TMP/berthd.log" >&2
+		fail "berthd did not start"
+	}
+}
+
+kill_berthd() {
+	local sig=${1:-TERM}
+	[ -n "${BERTHD_PID:-}" ] || return 0
+	kill "-$sig" "$BERTHD_PID" 2>/dev/null || true
+	wait "$BERTHD_PID" 2>/dev/null || true
+	BERTHD_PID=
+}
+
+api() {
+	local path=${*: -1}
+	timeout -k 5 60 curl -sS --unix-socket "$ESOCK" -w '\n%{http_code}' "${@:1:$#-1}" "http://berthd$path"
+}
+
+dockercli() {
+	DOCKER_HOST="unix://$ESOCK" timeout -k 5 120 docker "$@"
+}
+
+# The status (last line) and the body (the rest) of `run api ...`.
+api_status() {
+	echo "${lines[-1]}"
+}
+api_body() {
+	printf '%s\n' "${lines[@]:0:${#lines[@]}-1}"
+}
