@@ -149,6 +149,10 @@ run(struct eng_daemon *d, struct berth_err *err)
     berth_info("%s: stopping", strsignal(sig));
     rc = 0;
 out:
+    /* Pulls, pushes and saves in flight end now (their clients see the stream stop), so
+     * stopping the server does not wait for them. */
+    if (d->sup)
+        eng_sup_cancel_all(d->sup);
     eng_api_server_stop(srv);
     eng_sup_free(d->sup);
     eng_store_close(d->store);

@@ -105,6 +105,7 @@ status_line(char **buf, size_t *len, const char *status, const char *id)
 /* A pull or a push in flight: the supervisor stream and what the last lines need. */
 struct transfer {
     enum eng_progress_dir dir;
+    struct eng_sup *sup;
     struct berth_rpc_stream *s;
     struct eng_progress *p;
     char *pending; /* lines made before the response started */
@@ -120,10 +121,7 @@ transfer_free(struct transfer *t)
 {
     if (!t)
         return;
-    if (t->s) {
-        berth_rpc_stream_cancel(t->s);
-        berth_rpc_stream_free(t->s);
-    }
+    eng_sup_stream_close(t->sup, t->s);
     eng_progress_free(t->p);
     free(t->pending);
     free(t->familiar);
@@ -277,6 +275,7 @@ ENG_API_HANDLER(eng_api_images_create)
     berth_info("pull %s", full);
     struct transfer *t = xzalloc(sizeof(*t));
     t->dir = ENG_PROGRESS_PULL;
+    t->sup = req->d->sup;
     t->p = eng_progress_new(ENG_PROGRESS_PULL);
     t->familiar = berth_ref_familiar(&ref);
     t->s = eng_sup_stream(req->d->sup, SVC, "Pull", &pr.base, err);
@@ -336,6 +335,7 @@ ENG_API_HANDLER(eng_api_images_push)
     berth_info("push %s", full);
     struct transfer *t = xzalloc(sizeof(*t));
     t->dir = ENG_PROGRESS_PUSH;
+    t->sup = req->d->sup;
     t->p = eng_progress_new(ENG_PROGRESS_PUSH);
     t->tag = xstrdup(ref.tag ? ref.tag : ref.digest);
     t->size = gr->image && gr->image->target ? gr->image->target->size : 0;
@@ -363,8 +363,8 @@ ENG_API_HANDLER(eng_api_images_push)
 
 /* ---------------------------------------------------------------- save */
 
-struct export
-{
+struct save_stream {
+    struct eng_sup *sup;
     struct berth_rpc_stream *s;
     Berth__Supervisor__V1__ExportImagesResponse *first;
 };
@@ -372,7 +372,7 @@ struct export
 static int
 export_next(void *ctx, char **buf, size_t *len)
 {
-    struct export *x = ctx;
+    struct save_stream *x = ctx;
     Berth__Supervisor__V1__ExportImagesResponse *m = steal_ptr(&x->first);
     if (!m) {
         cleanup_err struct berth_err err = BERTH_ERR_INIT;
@@ -393,11 +393,10 @@ export_next(void *ctx, char **buf, size_t *len)
 static void
 export_done(void *ctx)
 {
-    struct export *x = ctx;
+    struct save_stream *x = ctx;
     if (x->first)
         protobuf_c_message_free_unpacked(&x->first->base, NULL);
-    berth_rpc_stream_cancel(x->s);
-    berth_rpc_stream_free(x->s);
+    eng_sup_stream_close(x->sup, x->s);
     free(x);
 }
 
@@ -430,7 +429,8 @@ save(struct eng_api_req *req, char **names, size_t n_names, struct berth_err *er
         BERTH__SUPERVISOR__V1__EXPORT_IMAGES_REQUEST__INIT;
     er.names = records;
     er.n_names = n_records;
-    struct export *x = xzalloc(sizeof(*x));
+    struct save_stream *x = xzalloc(sizeof(*x));
+    x->sup = req->d->sup;
     x->s = eng_sup_stream(req->d->sup, SVC, "Export", &er.base, err);
     if (!x->s) {
         free(x);

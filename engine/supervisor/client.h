@@ -27,10 +27,19 @@ int eng_sup_call(struct eng_sup *s, const ProtobufCServiceDescriptor *svc, const
  * where it was looked for. Returns -1. */
 int eng_sup_explain(struct eng_sup *s, struct berth_err *err);
 
-/* Open a server stream (no deadline); close it with berth_rpc_stream_free. */
+/* Open a server stream (no deadline); close it with eng_sup_stream_close. The client knows
+ * its open streams, so that a stopping daemon can cancel them (eng_sup_cancel_all). */
 struct berth_rpc_stream *eng_sup_stream(struct eng_sup *s, const ProtobufCServiceDescriptor *svc,
                                         const char *method, const ProtobufCMessage *req,
                                         struct berth_err *err);
+
+/* Cancel (if it has not ended) and free a stream of s. NULL is fine. */
+void eng_sup_stream_close(struct eng_sup *s, struct berth_rpc_stream *st);
+
+/* Cancel every open stream: a connection thread blocked reading one wakes up with
+ * ECANCELED, so the HTTP server can stop without waiting for pulls and saves to end. Streams
+ * opened afterwards are cancelled at once. */
+void eng_sup_cancel_all(struct eng_sup *s);
 
 static inline void
 eng_pb_freep(void *p)

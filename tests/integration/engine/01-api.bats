@@ -194,3 +194,28 @@ teardown() {
 	[ ! -e "$ESOCK" ]
 	grep -q "stopping" "$TMP/berthd.log"
 }
+
+@test "berthd: SIGTERM during a pull from a registry that never answers stops it at once" {
+	local port
+	port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	# Accepts connections and never answers.
+	/usr/bin/python3 -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16); conns = []
+while True:
+    conns.append(s.accept())' "$port" 3>&- &
+	local reg_pid=$!
+	on_teardown kill $reg_pid
+	curl -sS --unix-socket "$ESOCK" -X POST "http://berthd/images/create?fromImage=127.0.0.1:$port/x&tag=latest" \
+		>"$TMP/pull.out" 2>&1 3>&- &
+	local curl_pid=$!
+	on_teardown kill $curl_pid
+	retry 50 0.1 grep -q "pull 127.0.0.1:$port/x:latest" "$TMP/berthd.log"
+	sleep 0.5
+	local start=$SECONDS
+	kill_berthd TERM
+	[ $((SECONDS - start)) -lt 5 ]
+	[ ! -e "$ESOCK" ]
+	# The supervisor's pull ends when the registry goes.
+	kill $reg_pid
+}
