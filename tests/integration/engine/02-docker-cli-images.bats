@@ -163,3 +163,27 @@ $REG/y:v1" ]
 	run dockercli images -q
 	[ -z "$output" ]
 }
+
+@test "docker CLI: pull and push with the credentials of docker's config (X-Registry-Auth)" {
+	htpasswd_line alice 's3cret' >"$TMP/htpasswd"
+	start_registry sec "auth:
+  htpasswd:
+    realm: berth-test
+    path: $TMP/htpasswd"
+	skopeo copy -q --dest-tls-verify=false --dest-creds alice:s3cret \
+		"oci-archive:$(image_archive)" "docker://$REG/p/x:latest"
+	run dockercli pull "$REG/p/x"
+	assert_failure
+	mkdir -p "$DOCKER_CONFIG"
+	auth_file "$DOCKER_CONFIG/config.json" "$REG" alice s3cret
+	run dockercli pull "$REG/p/x"
+	assert_status 0
+	assert_output_contains "Status: Downloaded newer image for $REG/p/x:latest"
+	dockercli tag "$REG/p/x" "$REG/p/y:1"
+	run dockercli push "$REG/p/y:1"
+	assert_status 0
+	assert_output_contains "1: digest: sha256:"
+	auth_file "$DOCKER_CONFIG/config.json" "$REG" alice wrong
+	run dockercli push "$REG/p/y:1"
+	assert_failure
+}
