@@ -217,12 +217,15 @@ eng_api_server_start(struct eng_daemon *d, const char *path, struct berth_err *e
     int fd = bind_socket(path, err);
     if (fd < 0)
         return NULL;
-    struct MHD_Daemon *mhd = MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-            MHD_USE_ITC,
-        0, NULL, NULL, on_access, d, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, d, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0, MHD_OPTION_END);
+    /* The logger first, so that MHD reports everything after it through common/log. */
+    struct MHD_Daemon *mhd =
+        MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                             MHD_USE_ERROR_LOG | MHD_USE_ITC,
+                         0, NULL, NULL, on_access, d, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+                         MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
+                         /* No idle timeout: a pull or an export may go quiet for long, and later
+                          * attach and logs -f streams will. */
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0, MHD_OPTION_END);
     if (!mhd) {
         close(fd);
         unlink(path);
