@@ -125,6 +125,16 @@ teardown() {
 	[ -z "$(ls -A "$ESTATE" | grep upload || true)" ]
 }
 
+@test "berthd: a tarball that is not an image is 400 and leaves nothing" {
+	head -c 10000 /dev/urandom >"$TMP/garbage.tar"
+	run api -X POST -H 'Content-Type: application/x-tar' --data-binary @"$TMP/garbage.tar" /images/load
+	[ "$(api_status)" = 400 ]
+	[ -n "$(api_body | jq -r .message)" ]
+	[ -z "$(ls -A "$ESTATE" | grep upload || true)" ]
+	run api /images/json
+	[ "$(api_body)" = "[]" ]
+}
+
 @test "berthd: a missing image is 404 in docker's words" {
 	run api /images/nothere/json
 	[ "$(api_status)" = 404 ]

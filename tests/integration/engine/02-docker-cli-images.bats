@@ -136,6 +136,25 @@ $REG/y:v1" ]
 	[ -z "$(ls -A "$ESTATE")" ] || [ "$(ls -A "$ESTATE")" = "" ]
 }
 
+@test "docker CLI: load an OCI archive, and pull by digest" {
+	run dockercli load -i "$(image_archive)"
+	assert_status 0
+	[ "$output" = "Loaded image: berth.test/busybox:latest" ]
+	local digest
+	digest=$(skopeo inspect --tls-verify=false --raw "docker://$REG/x:latest" | sha256sum | cut -d' ' -f1)
+	run dockercli pull "$REG/x@sha256:$digest"
+	assert_status 0
+	assert_output_contains "Digest: sha256:$digest"
+	run dockercli images --digests --format '{{.Repository}} {{.Digest}}'
+	assert_output_contains "$REG/x sha256:$digest"
+	run dockercli image inspect --format '{{index .RepoDigests 0}}' "$REG/x@sha256:$digest"
+	assert_status 0
+	[ "$output" = "$REG/x@sha256:$digest" ]
+	# Both are one image (make-image's), known by two names.
+	run dockercli images -q
+	[ "$(echo "$output" | sort -u | wc -l)" = 1 ]
+}
+
 @test "docker CLI: push to the loopback registry" {
 	dockercli pull -q "$REG/x"
 	dockercli tag "$REG/x" "$REG/pushed:v2"
