@@ -32,7 +32,8 @@ registry_image_id() {
 @test "docker CLI: version and info" {
 	run dockercli version
 	assert_status 0
-	assert_output_contains "API version:       1.41 (downgraded from"
+	# 1.41 as such (Debian's docker.io 20.10) or negotiated down from a newer client.
+	assert_output_contains "API version:       1.41"
 	assert_output_contains "Server: berth"
 	run dockercli info
 	assert_status 0
