@@ -31,8 +31,8 @@ struct sup_daemon {
     struct sup_events *events;
     struct sup_snapshotter *snapshots; /* <root>/snapshots */
     struct sup_content *content;
-    struct sup_leases *leases;        /* work in progress the collector must spare */
-    struct sup_remote *remote;        /* the shared registry client */
+    struct sup_leases *leases; /* work in progress the collector must spare */
+    struct sup_remote *remote; /* the shared registry client */
     /* What the shared client was made with, for a client of one call (its own credentials
      * or plain http). */
     const struct sup_remote_options *remote_opts;

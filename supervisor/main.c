@@ -100,10 +100,14 @@ static int
 parse_args(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
-        {"root", required_argument, NULL, 'r'},     {"state", required_argument, NULL, 's'},
-        {"address", required_argument, NULL, 'a'},  {"runtime", required_argument, NULL, 'R'},
-        {"shim", required_argument, NULL, 'S'},     {"log-level", required_argument, NULL, 'l'},
-        {"log-format", required_argument, NULL, 'f'}, {"debug", no_argument, NULL, 'd'},
+        {"root", required_argument, NULL, 'r'},
+        {"state", required_argument, NULL, 's'},
+        {"address", required_argument, NULL, 'a'},
+        {"runtime", required_argument, NULL, 'R'},
+        {"shim", required_argument, NULL, 'S'},
+        {"log-level", required_argument, NULL, 'l'},
+        {"log-format", required_argument, NULL, 'f'},
+        {"debug", no_argument, NULL, 'd'},
         {"version", no_argument, NULL, 'v'},
         {"registry-config", required_argument, NULL, 'C'},
         {"registry-ca", required_argument, NULL, 'A'},
@@ -192,8 +196,12 @@ run(struct sup_daemon *d, struct berth_err *err)
     int opened = sup_snapshotter_open(snapshots, &d->snapshots, err);
     /* Tasks mount their containers' snapshots: the snapshotter comes first. */
     struct sup_tasks_opts to = {
-        .root = d->root, .state = d->state, .shim_binary = d->shim,
-        .runtime = d->runtime, .debug = d->debug, .events = d->events,
+        .root = d->root,
+        .state = d->state,
+        .shim_binary = d->shim,
+        .runtime = d->runtime,
+        .debug = d->debug,
+        .events = d->events,
         .snapshots = d->snapshots,
     };
     d->tasks = sup_tasks_new(&to);
@@ -259,12 +267,14 @@ main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    cleanup_free char *runtime = o.runtime ? xstrdup(o.runtime)
-                                           : find_binary("ocirun", (const char *const[]){
-                                                 "ocirun", "../ocirun/ocirun", NULL});
-    cleanup_free char *shim = o.shim ? xstrdup(o.shim)
-                                     : find_binary("berth-shim", (const char *const[]){
-                                           "berth-shim", "../shim/berth-shim", NULL});
+    cleanup_free char *runtime =
+        o.runtime
+            ? xstrdup(o.runtime)
+            : find_binary("ocirun", (const char *const[]){"ocirun", "../ocirun/ocirun", NULL});
+    cleanup_free char *shim =
+        o.shim ? xstrdup(o.shim)
+               : find_binary("berth-shim",
+                             (const char *const[]){"berth-shim", "../shim/berth-shim", NULL});
     if (!runtime || !shim) {
         berth_error("cannot find %s: give its path with %s", !runtime ? "ocirun" : "berth-shim",
                     !runtime ? "--runtime" : "--shim");
@@ -277,8 +287,12 @@ main(int argc, char **argv)
         .n_insecure_registries = o.n_insecure,
     };
     struct sup_daemon d = {
-        .root = o.root, .state = o.state, .address = o.address,
-        .runtime = runtime, .shim = shim, .debug = o.level >= BERTH_LOG_DEBUG,
+        .root = o.root,
+        .state = o.state,
+        .address = o.address,
+        .runtime = runtime,
+        .shim = shim,
+        .debug = o.level >= BERTH_LOG_DEBUG,
         .remote_opts = &ro,
     };
     r = run(&d, &err);

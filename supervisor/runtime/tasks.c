@@ -251,7 +251,8 @@ shim_unrefp(struct sup_shim **s)
 // One shim call on a task, wrapping the shim's message with the task's id.
 static int
 shim_call(struct task *task, const char *method, const ProtobufCMessage *req,
-          const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp, struct berth_err *err)
+          const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp,
+          struct berth_err *err)
 {
     cleanup_shim struct sup_shim *s = task_shim(task, err);
     if (!s)
@@ -275,16 +276,11 @@ static Berth__Supervisor__V1__Status
 status_from_shim(Berth__Shim__V1__Status s)
 {
     switch (s) {
-    case BERTH__SHIM__V1__STATUS__CREATED:
-        return BERTH__SUPERVISOR__V1__STATUS__CREATED;
-    case BERTH__SHIM__V1__STATUS__RUNNING:
-        return BERTH__SUPERVISOR__V1__STATUS__RUNNING;
-    case BERTH__SHIM__V1__STATUS__STOPPED:
-        return BERTH__SUPERVISOR__V1__STATUS__STOPPED;
-    case BERTH__SHIM__V1__STATUS__PAUSED:
-        return BERTH__SUPERVISOR__V1__STATUS__PAUSED;
-    default:
-        return BERTH__SUPERVISOR__V1__STATUS__UNKNOWN;
+    case BERTH__SHIM__V1__STATUS__CREATED: return BERTH__SUPERVISOR__V1__STATUS__CREATED;
+    case BERTH__SHIM__V1__STATUS__RUNNING: return BERTH__SUPERVISOR__V1__STATUS__RUNNING;
+    case BERTH__SHIM__V1__STATUS__STOPPED: return BERTH__SUPERVISOR__V1__STATUS__STOPPED;
+    case BERTH__SHIM__V1__STATUS__PAUSED: return BERTH__SUPERVISOR__V1__STATUS__PAUSED;
+    default: return BERTH__SUPERVISOR__V1__STATUS__UNKNOWN;
     }
 }
 
@@ -576,9 +572,8 @@ sup_tasks_create(struct sup_tasks *t, const char *ns, const Berth__Supervisor__V
 
     cleanup_free char *log_path = NULL;
     if (!req->log || !req->log->disabled) {
-        log_path = req->log && req->log->path && *req->log->path
-                       ? xstrdup(req->log->path)
-                       : default_log_path(t, ns, c->id);
+        log_path = req->log && req->log->path && *req->log->path ? xstrdup(req->log->path)
+                                                                 : default_log_path(t, ns, c->id);
         cleanup_free char *dir = xstrdup(log_path);
         *strrchr(dir, '/') = '\0';
         if (berth_fs_mkdir_p(dir, 0700, err) < 0) {
@@ -811,8 +806,8 @@ sup_tasks_exec(struct sup_tasks *t, const char *ns,
 }
 
 int
-sup_tasks_resize(struct sup_tasks *t, const char *ns, const Berth__Supervisor__V1__ResizePtyRequest *rr,
-                 struct berth_err *err)
+sup_tasks_resize(struct sup_tasks *t, const char *ns,
+                 const Berth__Supervisor__V1__ResizePtyRequest *rr, struct berth_err *err)
 {
     cleanup_task struct task *task = task_get(t, ns, rr->container_id, err);
     if (!task)

@@ -14,9 +14,8 @@
 #include "supervisor/store/store.h"
 
 static const struct sup_service *const services[] = {
-    &sup_service_version,    &sup_service_namespaces, &sup_service_containers,
-    &sup_service_tasks,      &sup_service_events,     &sup_service_content,
-    &sup_service_snapshots,  &sup_service_images,
+    &sup_service_version, &sup_service_namespaces, &sup_service_containers, &sup_service_tasks,
+    &sup_service_events,  &sup_service_content,    &sup_service_snapshots,  &sup_service_images,
 };
 
 int

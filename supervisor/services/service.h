@@ -35,7 +35,8 @@ void sup_images_import(struct berth_rpc_call *call, const ProtobufCMessage *msg,
 void sup_images_export(struct berth_rpc_call *call, const ProtobufCMessage *msg, void *data);
 
 /* Register every service on srv. */
-int sup_services_register(struct berth_rpc_server *srv, struct sup_daemon *d, struct berth_err *err);
+int sup_services_register(struct berth_rpc_server *srv, struct sup_daemon *d,
+                          struct berth_err *err);
 
 /* The namespace of a call: its "berth-namespace" metadata, "default" without one. NULL with
  * err (EINVAL) when the name is malformed. */
