@@ -49,6 +49,33 @@ share_unlock(CURL *handle, curl_lock_data data, void *userptr)
 }
 
 int
+sup_remote_curl_ready(struct sup_remote *r, struct berth_err *err)
+{
+    pthread_once(&curl_once, init_curl);
+    if (curl_init_code != CURLE_OK)
+        return berth_err_fail(err, EIO, "initialize libcurl: %s",
+                              curl_easy_strerror(curl_init_code));
+
+    int rc = 0;
+    pthread_mutex_lock(&r->lock);
+    if (r->share == NULL) {
+        r->share = curl_share_init();
+        if (r->share == NULL) {
+            rc = berth_err_fail(err, ENOMEM, "create curl share");
+        } else {
+            curl_share_setopt(r->share, CURLSHOPT_LOCKFUNC, share_lock);
+            curl_share_setopt(r->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+            curl_share_setopt(r->share, CURLSHOPT_USERDATA, r);
+            curl_share_setopt(r->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+            curl_share_setopt(r->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+            curl_share_setopt(r->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+    return rc;
+}
+
+int
 sup_remote_new(const struct sup_remote_options *opts, struct sup_remote **out,
                struct berth_err *err)
 {
@@ -56,11 +83,6 @@ sup_remote_new(const struct sup_remote_options *opts, struct sup_remote **out,
 
     if (opts == NULL)
         opts = &none;
-    pthread_once(&curl_once, init_curl);
-    if (curl_init_code != CURLE_OK)
-        return berth_err_fail(err, EIO, "initialize libcurl: %s",
-                              curl_easy_strerror(curl_init_code));
-
     struct sup_remote *r = xzalloc(sizeof(*r));
     r->ca_file = opts->ca_file ? xstrdup(opts->ca_file) : NULL;
     r->insecure = xzalloc((opts->n_insecure_registries + 1) * sizeof(*r->insecure));
@@ -75,18 +97,6 @@ sup_remote_new(const struct sup_remote_options *opts, struct sup_remote **out,
     pthread_mutex_init(&r->lock, NULL);
     for (size_t i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_init(&r->share_locks[i], NULL);
-
-    r->share = curl_share_init();
-    if (r->share == NULL) {
-        sup_remote_free(r);
-        return berth_err_fail(err, ENOMEM, "create curl share");
-    }
-    curl_share_setopt(r->share, CURLSHOPT_LOCKFUNC, share_lock);
-    curl_share_setopt(r->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-    curl_share_setopt(r->share, CURLSHOPT_USERDATA, r);
-    curl_share_setopt(r->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    curl_share_setopt(r->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-    curl_share_setopt(r->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
 
     if (opts->username) {
         r->creds = xzalloc(sizeof(*r->creds));

@@ -358,6 +358,8 @@ sup_remote_fetch_all(struct sup_remote *r, const struct sup_remote_ref *ref,
 
     cleanup_free char *scope = sup_remote_scope(ref->repository, false);
     cleanup_free struct job *jobs = xzalloc(n * sizeof(*jobs));
+    if (sup_remote_curl_ready(r, err) < 0)
+        return -1;
     CURLM *multi = curl_multi_init();
     if (multi == NULL)
         return berth_err_fail(err, ENOMEM, "create curl multi");

@@ -330,6 +330,8 @@ sup_remote_xfer_init(struct sup_remote *r, struct remote_xfer *x, const struct r
     memset(x, 0, sizeof(*x));
     x->req = req;
     x->resp.content_length = -1;
+    if (sup_remote_curl_ready(r, err) < 0)
+        return -1;
     x->curl = curl_easy_init();
     if (x->curl == NULL)
         return berth_err_fail(err, ENOMEM, "create curl handle");

@@ -182,6 +182,10 @@ struct remote_xfer {
     char errbuf[CURL_ERROR_SIZE];
 };
 
+/* libcurl's global state and the client's share, made on first use rather than at start:
+ * initializing OpenSSL through libcurl costs a daemon that never pulls about 2 MiB. */
+int sup_remote_curl_ready(struct sup_remote *r, struct berth_err *err);
+
 /* Prepare x for req (borrowed until sup_remote_xfer_cleanup). */
 int sup_remote_xfer_init(struct sup_remote *r, struct remote_xfer *x, const struct remote_req *req,
                          struct berth_err *err);
