@@ -10,6 +10,9 @@
 #include <stdbool.h>
 #include <time.h>
 
+struct eng_config;
+struct eng_containers;
+struct eng_events;
 struct eng_store;
 struct eng_sup;
 
@@ -22,8 +25,11 @@ struct eng_daemon {
     const char *host;       /* the socket path (without unix://) */
     const char *supervisor; /* the supervisor's socket */
     bool debug;
+    const struct eng_config *config; /* daemon.json, with defaults filled in */
     struct eng_store *store;
     struct eng_sup *sup;
+    struct eng_events *events;         /* engine/events: the /events bus */
+    struct eng_containers *containers; /* engine/containers: every container, in memory */
 };
 
 #endif

@@ -203,6 +203,7 @@ main(int argc, char **argv)
         .state = o.state,
         .supervisor = o.supervisor,
         .debug = level >= BERTH_LOG_DEBUG,
+        .config = &cfg,
     };
     d.host = socket_path(o.host, &err);
     if (!d.host || run(&d, &err) < 0) {

@@ -9,7 +9,8 @@
  *   | image            | TEXT    |       | labels          | JSON    |
  *   | config           | JSON    |       | options         | JSON    |
  *   | host_config      | JSON    |       | created_at      | unix ns |
- *   | created_at       | unix ns |       +-----------------+---------+
+ *   | created_at       | unix ns |       | anonymous   (2) | 0 / 1   |
+ *   | state        (2) | JSON    |       +-----------------+---------+
  *   +------------------+---------+            ^
  *            ^                                 |
  *            |   container_volumes (1)         |
@@ -52,6 +53,10 @@ static const char *const migrations[] = {
     "  dest TEXT NOT NULL,"
     "  PRIMARY KEY (container, dest)"
     ") WITHOUT ROWID;",
+    /* 2: a container's state (docker's State document: status, pid, exit code, times,
+     * restart count, health), and whether a volume was made anonymously (rm -v takes those). */
+    "ALTER TABLE containers ADD COLUMN state TEXT NOT NULL DEFAULT '{}';"
+    "ALTER TABLE volumes ADD COLUMN anonymous INTEGER NOT NULL DEFAULT 0;",
 };
 
 int
