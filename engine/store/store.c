@@ -3,6 +3,7 @@
  * engine.db: opening, settings, and the queries later endpoints share (store.h).
  */
 #include "engine/store/store.h"
+#include "engine/store/store-internal.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -11,10 +12,6 @@
 #include "common/cleanup.h"
 #include "common/error.h"
 
-struct eng_store {
-    sqlite3 *db;
-    int version;
-};
 
 int
 eng_store_open(const char *root, struct eng_store **out, struct berth_err *err)
