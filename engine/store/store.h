@@ -27,6 +27,30 @@ int eng_store_version(struct eng_store *s);
 int eng_store_count_containers(struct eng_store *s, int64_t *out, struct berth_err *err);
 int eng_store_count_volumes(struct eng_store *s, int64_t *out, struct berth_err *err);
 
+/* ---------------------------------------------------------------- containers (containers.c) */
+
+/* A row of the containers table; the JSON columns as text. Borrowed strings. */
+struct eng_store_container {
+    const char *id, *name, *image, *config, *host_config, *state;
+    int64_t created_ns;
+};
+
+/* EEXIST when the id or the name is taken. */
+int eng_store_container_insert(struct eng_store *s, const struct eng_store_container *c,
+                               struct berth_err *err);
+/* ENOENT for an unknown id. */
+int eng_store_container_set_state(struct eng_store *s, const char *id, const char *state,
+                                  struct berth_err *err);
+int eng_store_container_rename(struct eng_store *s, const char *id, const char *name,
+                               struct berth_err *err);
+int eng_store_container_delete(struct eng_store *s, const char *id, struct berth_err *err);
+/* Call fn for every row, oldest first; a failing fn stops the walk and its error is
+ * returned. */
+int eng_store_container_each(struct eng_store *s,
+                             int (*fn)(void *data, const struct eng_store_container *c,
+                                       struct berth_err *err),
+                             void *data, struct berth_err *err);
+
 /* ---------------------------------------------------------------- schema (schema.c) */
 
 /* The version this build writes: the number of migrations. */
