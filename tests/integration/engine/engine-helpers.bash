@@ -11,6 +11,8 @@
 #   api [CURL ARGS...] PATH curl on the socket: prints the body, then a last line with the
 #                           status; PATH is appended to http://berthd
 #   dockercli ARGS...       the docker CLI against berthd, bounded in time
+#   load_busybox            load busybox:latest (contrib/busybox-image, berth's default
+#                           image; built once per file) into berthd with docker load
 # and stops both daemons at teardown; in a sanitizer build the test fails when berthd
 # reported an error (its log is checked with the supervisor's).
 
@@ -70,6 +72,18 @@ api() {
 
 dockercli() {
 	DOCKER_HOST="unix://$ESOCK" timeout -k 5 120 docker "$@"
+}
+
+# load_busybox: berth's default image, busybox:latest, as contrib/busybox-image builds it,
+# loaded through the docker CLI (POST /images/load).
+load_busybox() {
+	local tar=${BATS_FILE_TMPDIR:?}/busybox.tar
+	if [ ! -s "$tar" ]; then
+		"$BERTH_SOURCE_DIR/contrib/busybox-image" "$tar" >&2 || fail "contrib/busybox-image failed"
+	fi
+	run dockercli load -i "$tar"
+	assert_status 0
+	assert_output_contains "Loaded image: busybox:latest"
 }
 
 # The status (last line) and the body (the rest) of `run api ...`.
