@@ -22,6 +22,7 @@
 #include "engine/api/server.h"
 #include "engine/config.h"
 #include "engine/daemon.h"
+#include "engine/events/events.h"
 #include "engine/store/store.h"
 #include "engine/supervisor/client.h"
 
@@ -132,6 +133,7 @@ run(struct eng_daemon *d, struct berth_err *err)
         return -1;
     int rc = -1;
     struct eng_api_server *srv = NULL;
+    d->events = eng_events_new();
     d->sup = eng_sup_new(d->supervisor, err);
     if (!d->sup)
         goto out;
@@ -153,9 +155,12 @@ out:
      * stopping the server does not wait for them. */
     if (d->sup)
         eng_sup_cancel_all(d->sup);
+    /* And so do /events streams. */
+    eng_events_close(d->events);
     eng_api_server_stop(srv);
     eng_sup_free(d->sup);
     eng_store_close(d->store);
+    eng_events_free(d->events);
     return rc;
 }
 

@@ -17,6 +17,11 @@ ENG_API_HANDLER(eng_api_system_ping);
 ENG_API_HANDLER(eng_api_system_version);
 ENG_API_HANDLER(eng_api_system_info);
 
+/* events.c, df.c, auth.c */
+ENG_API_HANDLER(eng_api_events);
+ENG_API_HANDLER(eng_api_system_df);
+ENG_API_HANDLER(eng_api_auth);
+
 /* images.c */
 ENG_API_HANDLER(eng_api_images_list);
 ENG_API_HANDLER(eng_api_images_inspect);
@@ -32,6 +37,22 @@ ENG_API_HANDLER(eng_api_images_push);
 ENG_API_HANDLER(eng_api_images_save);
 ENG_API_HANDLER(eng_api_images_save_one);
 ENG_API_HANDLER(eng_api_images_load);
+
+/* containers.c */
+ENG_API_HANDLER(eng_api_containers_create);
+ENG_API_HANDLER(eng_api_containers_list);
+ENG_API_HANDLER(eng_api_containers_inspect);
+ENG_API_HANDLER(eng_api_containers_start);
+ENG_API_HANDLER(eng_api_containers_stop);
+ENG_API_HANDLER(eng_api_containers_restart);
+ENG_API_HANDLER(eng_api_containers_kill);
+ENG_API_HANDLER(eng_api_containers_wait);
+ENG_API_HANDLER(eng_api_containers_delete);
+ENG_API_HANDLER(eng_api_containers_rename);
+ENG_API_HANDLER(eng_api_containers_pause);
+ENG_API_HANDLER(eng_api_containers_unpause);
+ENG_API_HANDLER(eng_api_containers_top);
+ENG_API_HANDLER(eng_api_containers_prune);
 
 /* unsupported.c */
 ENG_API_HANDLER(eng_api_unsupported_swarm);

@@ -24,6 +24,7 @@
 #include "engine/api/handlers.h"
 #include "engine/api/request.h"
 #include "engine/daemon.h"
+#include "engine/events/events.h"
 #include "engine/images/image.h"
 #include "engine/images/progress.h"
 #include "engine/supervisor/client.h"
@@ -114,6 +115,10 @@ struct transfer {
     char *tag;      /* push: the tag for the last lines */
     int64_t size;   /* push: the manifest's size, which the last line shows */
     bool ended;
+    /* The event published when it completes: its actor (the familiar reference) and the
+     * actor's name attribute (the familiar repository), as dockerd's pull and push events. */
+    struct eng_events *events;
+    char *actor, *actor_name;
 };
 
 static void
@@ -126,6 +131,8 @@ transfer_free(struct transfer *t)
     free(t->pending);
     free(t->familiar);
     free(t->tag);
+    free(t->actor);
+    free(t->actor_name);
     free(t);
 }
 
@@ -136,6 +143,14 @@ progress_lines(struct transfer *t, Berth__Supervisor__V1__Progress *const *items
     for (size_t i = 0; i < n; i++)
         eng_progress_update(t->p, items[i]->ref, items[i]->digest, items[i]->status,
                             items[i]->offset, items[i]->total, buf, len);
+}
+
+static void
+transfer_event(struct transfer *t, const char *action)
+{
+    struct json_object *a = json_object_new_object();
+    json_object_object_add(a, "name", json_object_new_string(t->actor_name));
+    eng_events_publish(t->events, "image", action, t->actor, a);
 }
 
 static void
@@ -150,6 +165,7 @@ pull_done(struct transfer *t, const Berth__Supervisor__V1__Image *img, char **bu
                                                                     : "Image is up to date for",
                                      t->familiar);
     status_line(buf, len, s, NULL);
+    transfer_event(t, "pull");
 }
 
 static void
@@ -166,6 +182,7 @@ push_done(struct transfer *t, const char *digest, char **buf, size_t *len)
     json_object_object_add(o, "progressDetail", json_object_new_object());
     json_object_object_add(o, "aux", aux);
     eng_api_append_json(buf, len, o);
+    transfer_event(t, "push");
 }
 
 /* The next message of the stream as lines. 1 with lines (maybe none), 0 at the end, -1
@@ -236,6 +253,18 @@ transfer_start(struct eng_api_req *req, struct transfer *t, struct berth_err *er
     return eng_api_reply_stream(req, 200, "application/json", &transfer_ops, t);
 }
 
+/* The event's actor: "host:5000/x:1" named "host:5000/x". */
+static void
+transfer_actor(struct transfer *t, struct eng_daemon *d, const struct berth_ref *ref)
+{
+    t->events = d->events;
+    t->actor = berth_ref_familiar(ref);
+    t->actor_name = xstrndup(t->actor, strcspn(t->actor, "@"));
+    char *colon = strrchr(t->actor_name, ':');
+    if (colon && !strchr(colon, '/'))
+        *colon = '\0';
+}
+
 /* ---------------------------------------------------------------- pull */
 
 /* fromImage with the tag argument (a tag, or a digest as the CLI sends for name@digest). */
@@ -278,6 +307,7 @@ ENG_API_HANDLER(eng_api_images_create)
     t->sup = req->d->sup;
     t->p = eng_progress_new(ENG_PROGRESS_PULL);
     t->familiar = berth_ref_familiar(&ref);
+    transfer_actor(t, req->d, &ref);
     t->s = eng_sup_stream(req->d->sup, SVC, "Pull", &pr.base, err);
     if (!t->s) {
         transfer_free(t);
@@ -339,6 +369,7 @@ ENG_API_HANDLER(eng_api_images_push)
     t->p = eng_progress_new(ENG_PROGRESS_PUSH);
     t->tag = xstrdup(ref.tag ? ref.tag : ref.digest);
     t->size = gr->image && gr->image->target ? gr->image->target->size : 0;
+    transfer_actor(t, req->d, &ref);
     t->s = eng_sup_stream(req->d->sup, SVC, "Push", &pr.base, err);
     if (!t->s) {
         transfer_free(t);
@@ -362,6 +393,14 @@ ENG_API_HANDLER(eng_api_images_push)
 }
 
 /* ---------------------------------------------------------------- save */
+
+static struct json_object *
+image_name_attr(const char *name)
+{
+    struct json_object *a = json_object_new_object();
+    json_object_object_add(a, "name", json_object_new_string(name));
+    return a;
+}
 
 struct save_stream {
     struct eng_sup *sup;
@@ -409,6 +448,7 @@ save(struct eng_api_req *req, char **names, size_t n_names, struct berth_err *er
         return berth_err_fail(err, EINVAL, "no image names given");
     char **records = NULL;
     size_t n_records = 0;
+    char **ids = xzalloc((n_names + 1) * sizeof(*ids));
     int rc = -1;
     for (size_t i = 0; i < n_names; i++) {
         struct eng_image *img = NULL;
@@ -423,6 +463,7 @@ save(struct eng_api_req *req, char **names, size_t n_names, struct berth_err *er
             records = xrealloc(records, (n_records + 1) * sizeof(*records));
             records[n_records++] = xstrdup(img->names[j]);
         }
+        ids[i] = xstrdup(img->id);
         eng_image_free(img);
     }
     Berth__Supervisor__V1__ExportImagesRequest er =
@@ -443,10 +484,15 @@ save(struct eng_api_req *req, char **names, size_t n_names, struct berth_err *er
         goto out;
     }
     rc = eng_api_reply_stream(req, 200, "application/x-tar", &export_ops, x);
+    for (size_t i = 0; i < n_names; i++)
+        eng_events_publish(req->d->events, "image", "save", ids[i], image_name_attr(ids[i]));
 out:
     for (size_t i = 0; i < n_records; i++)
         free(records[i]);
     free(records);
+    for (size_t i = 0; i < n_names; i++)
+        free(ids[i]);
+    free(ids);
     return rc;
 }
 
@@ -464,6 +510,20 @@ ENG_API_HANDLER(eng_api_images_save_one)
 }
 
 /* ---------------------------------------------------------------- load */
+
+/* dockerd names a loaded image by its ID, in the actor and its name alike. */
+static void
+load_event(struct eng_daemon *d, const char *name)
+{
+    struct eng_image *img = NULL;
+    int by_name = 0;
+    cleanup_err struct berth_err err = BERTH_ERR_INIT;
+    const char *id = name;
+    if (eng_image_resolve(d, name, &img, &by_name, &err) == 0)
+        id = img->id;
+    eng_events_publish(d->events, "image", "load", id, image_name_attr(id));
+    eng_image_free(img);
+}
 
 ENG_API_HANDLER(eng_api_images_load)
 {
@@ -487,6 +547,7 @@ ENG_API_HANDLER(eng_api_images_load)
         struct json_object *o = json_object_new_object();
         json_object_object_add(o, "stream", json_object_new_string(s));
         eng_api_append_json(&buf, &len, o);
+        load_event(req->d, name);
     }
     eng_api_reply_data(req, 200, "application/json", buf ? buf : "", len);
     free(buf);

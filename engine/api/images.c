@@ -18,6 +18,7 @@
 #include "engine/api/handlers.h"
 #include "engine/api/request.h"
 #include "engine/daemon.h"
+#include "engine/events/events.h"
 #include "engine/images/image.h"
 #include "engine/supervisor/client.h"
 
@@ -397,6 +398,15 @@ record_target(struct eng_daemon *d, const char *name, Berth__Supervisor__V1__Get
     return 0;
 }
 
+/* An image event as dockerd logs them: the image ID, and the name concerned. */
+static void
+image_event(struct eng_daemon *d, const char *action, const char *id, const char *name)
+{
+    struct json_object *a = json_object_new_object();
+    json_object_object_add(a, "name", json_object_new_string(name));
+    eng_events_publish(d->events, "image", action, id, a);
+}
+
 ENG_API_HANDLER(eng_api_images_tag)
 {
     const char *repo = eng_api_query(req, "repo");
@@ -419,6 +429,8 @@ ENG_API_HANDLER(eng_api_images_tag)
     if (record_target(req->d, img->names[0], &src, err) < 0 ||
         put_record(req->d, name, src->image->target, err) < 0)
         return -1;
+    cleanup_free char *fam = berth_ref_familiar(&ref);
+    image_event(req->d, "tag", img->id, fam);
     return eng_api_reply_data(req, 201, NULL, "", 0);
 }
 
@@ -487,9 +499,12 @@ ENG_API_HANDLER(eng_api_images_delete)
         berth_err_clear(err);
         cleanup_free char *fam = eng_image_familiar(n);
         add_item(a, "Untagged", fam);
+        image_event(req->d, "untag", img->id, fam);
     }
-    if (last)
+    if (last) {
         add_item(a, "Deleted", img->id);
+        image_event(req->d, "delete", img->id, img->id);
+    }
     return eng_api_reply_json(req, 200, a);
 }
 
@@ -524,8 +539,10 @@ ENG_API_HANDLER(eng_api_images_prune)
             berth_err_clear(err);
             cleanup_free char *fam = eng_image_familiar(img->names[j]);
             add_item(deleted, "Untagged", fam);
+            image_event(req->d, "untag", img->id, fam);
         }
         add_item(deleted, "Deleted", img->id);
+        image_event(req->d, "delete", img->id, img->id);
     }
     Berth__Supervisor__V1__GarbageCollectRequest g =
         BERTH__SUPERVISOR__V1__GARBAGE_COLLECT_REQUEST__INIT;
@@ -541,6 +558,11 @@ ENG_API_HANDLER(eng_api_images_prune)
     }
     json_object_object_add(o, "ImagesDeleted", deleted);
     json_object_object_add(o, "SpaceReclaimed", json_object_new_int64(gr->bytes_freed));
+    /* As dockerd logs a prune since API 1.42: no actor, what it freed. */
+    struct json_object *attrs = json_object_new_object();
+    cleanup_free char *freed = xasprintf("%lld", (long long)gr->bytes_freed);
+    json_object_object_add(attrs, "reclaimed", json_object_new_string(freed));
+    eng_events_publish(req->d->events, "image", "prune", "", attrs);
     return eng_api_reply_json(req, 200, o);
 }
 

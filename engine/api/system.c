@@ -18,6 +18,7 @@
 #include "engine/api/handlers.h"
 #include "engine/api/request.h"
 #include "engine/daemon.h"
+#include "engine/events/events.h"
 #include "engine/images/image.h"
 #include "engine/store/store.h"
 
@@ -223,7 +224,7 @@ ENG_API_HANDLER(eng_api_system_info)
     json_object_object_add(o, "LoggingDriver", str("json-file"));
     json_object_object_add(o, "CgroupDriver", str("cgroupfs"));
     json_object_object_add(o, "CgroupVersion", str(v2 ? "2" : "1"));
-    add_int(o, "NEventsListener", 0);
+    add_int(o, "NEventsListener", eng_events_n_subscribers(req->d->events));
     json_object_object_add(o, "KernelVersion", str(u.release));
     json_object_object_add(o, "OperatingSystem", str(os));
     json_object_object_add(o, "OSVersion", str(""));

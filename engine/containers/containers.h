@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * berthd's containers: what docker calls a container (a name, the create body, a state,
+ * a writable layer) over what the supervisor keeps (a container record with the OCI spec, a
+ * snapshot, a task run by a shim). Every container is in memory (struct eng_ctr, refcounted)
+ * and in engine.db; the supervisor is asked for what only it knows (pids, live status).
+ *
+ *   create  -> CREATED -- start --> RUNNING <-- unpause -- PAUSED
+ *                 ^                  |  |  \---- pause -----^
+ *                 |                  |  +-- exit (monitor.c) --> EXITED -- restart policy -->
+ *                 +---- (none) ------+                                      RESTARTING -> RUNNING
+ *   remove: any state but RUNNING/PAUSED/RESTARTING (or with force: kill first) -> gone
+ *
+ * Files: registry.c (the table, names, lookups by id, prefix or name), create.c,
+ * lifecycle.c (start, stop, kill, pause, restart, remove, rename, wait), monitor.c (task
+ * exits from the supervisor's events, restart policies, auto-remove, reconcile at start),
+ * describe.c (inspect and list documents), task.c (the supervisor calls).
+ */
+#ifndef BERTH_ENGINE_CONTAINERS_CONTAINERS_H
+#define BERTH_ENGINE_CONTAINERS_CONTAINERS_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct berth_err;
+struct eng_daemon;
+struct json_object;
+
+enum eng_ctr_status {
+    ENG_CTR_CREATED = 0,
+    ENG_CTR_RUNNING,
+    ENG_CTR_PAUSED,
+    ENG_CTR_RESTARTING,
+    ENG_CTR_REMOVING,
+    ENG_CTR_EXITED,
+    ENG_CTR_DEAD,
+};
+
+/* docker's name for a status ("created", "running", ...). */
+const char *eng_ctr_status_name(enum eng_ctr_status s);
+
+struct eng_ctr {
+    /* Set at create, never changed (but name, under the registry's lock). */
+    char *id;                        /* 64 hex */
+    char *name;                      /* without the leading '/' */
+    char *image;                     /* Config.Image as given */
+    char *image_id;                  /* "sha256:..." */
+    struct json_object *config;      /* the create body without HostConfig and NetworkingConfig */
+    struct json_object *host_config; /* HostConfig, as given ({} when absent) */
+    int64_t created_ns;
+    char *dir;      /* <root>/containers/<id>: hostname, hosts, resolv.conf, the log */
+    char *log_path; /* "" for the none log driver */
+
+    /* The state, under lock; cond is broadcast on every change. */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    enum eng_ctr_status status;
+    int pid;
+    int exit_code;
+    bool oom_killed;
+    char *error; /* why the last start failed, or NULL */
+    int64_t started_ns, finished_ns;
+    int restart_count;
+    bool has_task;    /* the supervisor has a task for it (not yet deleted) */
+    bool manual_stop; /* stopped or killed by a user: no restart policy applies */
+    bool removed;     /* gone from the table: waiters for "removed" wake */
+    uint64_t exits;   /* how many exits so far: a next-exit waiter watches it move */
+    char *attach_socket;
+    int64_t restart_at_ns; /* RESTARTING: when the next start is due */
+    int64_t backoff_ms;    /* the restart policy's next delay */
+
+    /* Serializes start, stop, kill, pause, restart, remove: one lifecycle change at a time. */
+    pthread_mutex_t op;
+    bool starting; /* a start is between its task call and its record */
+
+    /* Registry bookkeeping. */
+    int refs;
+};
+
+/* ---------------------------------------------------------------- the table (registry.c) */
+
+/* Load every container of engine.db and reconcile it with the supervisor's tasks (exits while
+ * berthd was down are recorded, restart policies applied), then follow the supervisor's
+ * events. d->containers is set. */
+int eng_containers_init(struct eng_daemon *d, struct berth_err *err);
+/* Stop following events and free the table (containers keep running). */
+void eng_containers_shutdown(struct eng_daemon *d);
+
+/* The container docker would mean by ref: a full id, a name (with or without '/'), or a
+ * unique id prefix. A new reference (eng_ctr_put it); ENOENT "No such container: REF", or
+ * EINVAL when a prefix is ambiguous. */
+struct eng_ctr *eng_ctr_find(struct eng_daemon *d, const char *ref, struct berth_err *err);
+void eng_ctr_put(struct eng_ctr *c);
+#define cleanup_ctr __attribute__((cleanup(eng_ctr_putp)))
+void eng_ctr_putp(struct eng_ctr **c);
+
+/* A snapshot of every container (references), newest first; free with eng_ctr_list_free. */
+struct eng_ctr **eng_ctr_list(struct eng_daemon *d, size_t *n);
+void eng_ctr_list_free(struct eng_ctr **v, size_t n);
+
+/* Write c's state to engine.db (c->lock held by the caller). */
+int eng_ctr_save_state(struct eng_daemon *d, struct eng_ctr *c, struct berth_err *err);
+
+/* The number of containers in each state, for /info. */
+void eng_ctr_counts(struct eng_daemon *d, int64_t *running, int64_t *paused, int64_t *stopped);
+
+/* ---------------------------------------------------------------- create (create.c) */
+
+/* Create a container from a ContainerCreate body (borrowed) named name (NULL or "": a
+ * generated name). *id gets the new id (heap); *warnings (a JSON array, may stay NULL) what
+ * docker would warn about. EINVAL for bad input naming the field, ENOENT for a missing image,
+ * EEXIST (409) for a name in use. Nothing is left behind on failure. */
+int eng_ctr_create(struct eng_daemon *d, struct json_object *body, const char *name, char **id,
+                   struct json_object **warnings, struct berth_err *err);
+
+/* ---------------------------------------------------------------- lifecycle (lifecycle.c) */
+
+/* Start a created or stopped container. *already is set (and 0 returned) when it is running:
+ * docker answers 304. */
+int eng_ctr_start(struct eng_daemon *d, struct eng_ctr *c, bool *already, struct berth_err *err);
+/* Send the stop signal, wait up to timeout seconds (-1: the container's StopTimeout, else
+ * 10), then SIGKILL. *already when it was not running (304). signal NULL: StopSignal. */
+int eng_ctr_stop(struct eng_daemon *d, struct eng_ctr *c, int timeout, bool *already,
+                 struct berth_err *err);
+int eng_ctr_restart(struct eng_daemon *d, struct eng_ctr *c, int timeout, struct berth_err *err);
+/* Send signal (a number; 0 SIGKILL) to the container's process. 409 when not running. */
+int eng_ctr_kill(struct eng_daemon *d, struct eng_ctr *c, int signal, struct berth_err *err);
+int eng_ctr_pause(struct eng_daemon *d, struct eng_ctr *c, struct berth_err *err);
+int eng_ctr_unpause(struct eng_daemon *d, struct eng_ctr *c, struct berth_err *err);
+/* Remove; a running one only with force (killed first). volumes: remove its anonymous
+ * volumes too. */
+int eng_ctr_remove(struct eng_daemon *d, struct eng_ctr *c, bool force, bool volumes,
+                   struct berth_err *err);
+int eng_ctr_rename(struct eng_daemon *d, struct eng_ctr *c, const char *name,
+                   struct berth_err *err);
+
+enum eng_wait_condition { ENG_WAIT_NOT_RUNNING, ENG_WAIT_NEXT_EXIT, ENG_WAIT_REMOVED };
+/* How many times c has exited: the baseline a next-exit wait counts from. */
+uint64_t eng_ctr_exits(struct eng_ctr *c);
+/* Block until the condition holds (next-exit: more exits than `exits`), or cancelled()
+ * (polled every 200 ms) says to give up (ECANCELED). *code gets the last exit code. */
+int eng_ctr_wait(struct eng_ctr *c, enum eng_wait_condition cond, uint64_t exits,
+                 bool (*cancelled)(void *), void *data, int *code, struct berth_err *err);
+
+/* Parse a signal as docker does: "9", "KILL", "SIGKILL". -1 when unknown. */
+int eng_signal_parse(const char *s);
+
+/* ---------------------------------------------------------------- documents (describe.c) */
+
+/* GET /containers/{id}/json. */
+struct json_object *eng_ctr_inspect(struct eng_daemon *d, struct eng_ctr *c);
+/* One entry of GET /containers/json. */
+struct json_object *eng_ctr_summary(struct eng_daemon *d, struct eng_ctr *c);
+
+/* RFC 3339 with nanoseconds in UTC ("0001-01-01T00:00:00Z" for 0), as docker prints times. */
+char *eng_time_rfc3339(int64_t ns);
+
+#endif

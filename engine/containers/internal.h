@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * What the files of engine/containers share: the table, the supervisor calls (task.c), the
+ * exit handling (monitor.c) and state documents (registry.c).
+ */
+#ifndef BERTH_ENGINE_CONTAINERS_INTERNAL_H
+#define BERTH_ENGINE_CONTAINERS_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/containers/containers.h"
+
+struct berth_rpc_stream;
+struct json_object;
+
+struct eng_containers {
+    pthread_mutex_t lock; /* the vector and every name */
+    struct eng_ctr **v;
+    size_t n, cap;
+
+    /* monitor.c: the thread following the supervisor's events. */
+    pthread_t monitor;
+    bool monitor_started;
+    pthread_mutex_t stream_lock;
+    struct berth_rpc_stream *stream;
+    bool stopping;
+};
+
+/* registry.c */
+struct eng_ctr *ctr_new(const char *id, const char *name);
+struct eng_ctr *ctr_ref(struct eng_ctr *c);               /* another reference; returns c */
+void ctr_add(struct eng_daemon *d, struct eng_ctr *c);    /* the table takes a reference */
+void ctr_forget(struct eng_daemon *d, struct eng_ctr *c); /* drops the table's reference */
+bool ctr_name_taken(struct eng_daemon *d, const char *name);
+/* docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (without the '/'). */
+bool ctr_name_valid(const char *name);
+/* Rename c in the table; *old gets the previous name (heap). */
+void ctr_set_name(struct eng_daemon *d, struct eng_ctr *c, const char *name, char **old);
+/* The state document saved in engine.db, and back. */
+char *ctr_state_json(struct eng_ctr *c);
+void ctr_state_load(struct eng_ctr *c, const char *json);
+int64_t ctr_now_ns(void);
+/* Docker's restart policy of c: name ("no", "always", "unless-stopped", "on-failure") and
+ * MaximumRetryCount. */
+const char *ctr_restart_policy(struct eng_ctr *c, int *max_retries);
+/* A number as a JSON string (event attributes are strings). */
+struct json_object *ctr_json_number_string(int64_t v);
+/* Publish a container event with name and image attributes (and extra, taken, merged). */
+void ctr_event(struct eng_daemon *d, struct eng_ctr *c, const char *action,
+               struct json_object *extra);
+
+/* logconfig.c: the json-file driver's options (opts: LogConfig.Config, may be NULL), with the
+ * daemon's log-opts for what the container does not set. max size: bytes, 0 for no rotation,
+ * -1 when unreadable; max files: >= 1, 0 when unreadable. */
+const char *eng_ctr_default_log_driver(struct eng_daemon *d);
+int64_t eng_ctr_log_max_size(struct eng_daemon *d, struct json_object *opts);
+int eng_ctr_log_max_files(struct eng_daemon *d, struct json_object *opts);
+/* docker's sizes: "10m", "1.5g", "512k", "100" (bytes); binary units. -1 when unreadable. */
+int64_t eng_size_parse(const char *s);
+
+/* task.c: the supervisor's Tasks, Containers and Snapshots calls. */
+int task_create_start(struct eng_daemon *d, struct eng_ctr *c, int *pid, struct berth_err *err);
+int task_kill(struct eng_daemon *d, struct eng_ctr *c, int sig, bool all, struct berth_err *err);
+/* Delete the task (after its exit); a missing task is not an error. */
+int task_delete(struct eng_daemon *d, const char *id, struct berth_err *err);
+int task_pause(struct eng_daemon *d, struct eng_ctr *c, bool pause, struct berth_err *err);
+/* The supervisor's view of c's init process: 1 with status (a supervisor Status), pid,
+ * exit status and time; 0 when it has no task. */
+int task_get(struct eng_daemon *d, const char *id, int *status, int *pid, int *exit_status,
+             int64_t *exited_ns, struct berth_err *err);
+/* Remove the supervisor's container record and its snapshot (either may be missing). */
+int sup_container_remove(struct eng_daemon *d, const char *id, struct berth_err *err);
+
+/* lifecycle.c, for monitor.c: a policy restart (skipped when a user stopped the container
+ * meanwhile) and the auto-remove of an exited container. */
+int ctr_restart_start(struct eng_daemon *d, struct eng_ctr *c, struct berth_err *err);
+void ctr_auto_remove(struct eng_daemon *d, struct eng_ctr *c);
+
+/* monitor.c */
+/* Record an exit of c's init process and apply the restart policy / auto-remove. */
+void monitor_exited(struct eng_daemon *d, struct eng_ctr *c, int exit_status, int64_t exited_ns);
+int monitor_start(struct eng_daemon *d, struct berth_err *err);
+void monitor_stop(struct eng_daemon *d);
+/* Reconcile one loaded container with the supervisor (at start). */
+void monitor_reconcile(struct eng_daemon *d, struct eng_ctr *c);
+
+#endif
