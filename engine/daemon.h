@@ -25,6 +25,8 @@ struct eng_daemon {
     const char *host;       /* the socket path (without unix://) */
     const char *supervisor; /* the supervisor's socket */
     bool debug;
+    /* Set (atomically) when berthd is stopping: handlers that block (wait, logs -f) return. */
+    bool stopping;
     const struct eng_config *config; /* daemon.json, with defaults filled in */
     struct eng_store *store;
     struct eng_sup *sup;

@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "engine/api/server.h"
 #include "engine/config.h"
+#include "engine/containers/containers.h"
 #include "engine/daemon.h"
 #include "engine/events/events.h"
 #include "engine/store/store.h"
@@ -137,6 +138,9 @@ run(struct eng_daemon *d, struct berth_err *err)
     d->sup = eng_sup_new(d->supervisor, err);
     if (!d->sup)
         goto out;
+    /* Containers before the API: a request never sees a half-loaded table. */
+    if (eng_containers_init(d, err) < 0)
+        goto out;
     srv = eng_api_server_start(d, d->host, err);
     if (!srv)
         goto out;
@@ -151,6 +155,7 @@ run(struct eng_daemon *d, struct berth_err *err)
     berth_info("%s: stopping", strsignal(sig));
     rc = 0;
 out:
+    __atomic_store_n(&d->stopping, true, __ATOMIC_RELEASE);
     /* Pulls, pushes and saves in flight end now (their clients see the stream stop), so
      * stopping the server does not wait for them. */
     if (d->sup)
@@ -158,6 +163,7 @@ out:
     /* And so do /events streams. */
     eng_events_close(d->events);
     eng_api_server_stop(srv);
+    eng_containers_shutdown(d);
     eng_sup_free(d->sup);
     eng_store_close(d->store);
     eng_events_free(d->events);
