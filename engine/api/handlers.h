@@ -38,6 +38,13 @@ ENG_API_HANDLER(eng_api_images_save);
 ENG_API_HANDLER(eng_api_images_save_one);
 ENG_API_HANDLER(eng_api_images_load);
 
+/* volumes.c */
+ENG_API_HANDLER(eng_api_volumes_list);
+ENG_API_HANDLER(eng_api_volumes_create);
+ENG_API_HANDLER(eng_api_volumes_inspect);
+ENG_API_HANDLER(eng_api_volumes_delete);
+ENG_API_HANDLER(eng_api_volumes_prune);
+
 /* containers.c */
 ENG_API_HANDLER(eng_api_containers_create);
 ENG_API_HANDLER(eng_api_containers_list);

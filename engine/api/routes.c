@@ -46,6 +46,12 @@ const struct eng_api_route eng_api_routes[] = {
     {"POST",   "/images/{name*}/push",     eng_api_images_push, 0},
     {"DELETE", "/images/{name*}",          eng_api_images_delete, 0},
 
+    {"GET",    "/volumes",                 eng_api_volumes_list, 0},
+    {"POST",   "/volumes/create",          eng_api_volumes_create, 0},
+    {"POST",   "/volumes/prune",           eng_api_volumes_prune, 0},
+    {"GET",    "/volumes/{name}",          eng_api_volumes_inspect, 0},
+    {"DELETE", "/volumes/{name}",          eng_api_volumes_delete, 0},
+
     /* Features berthd does not have, answered as dockerd answers when they are off. */
     {"GET",    "/swarm",                   eng_api_unsupported_swarm, 0},
     {"POST",   "/swarm/{rest*}",           eng_api_unsupported_swarm, 0},

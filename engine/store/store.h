@@ -9,6 +9,7 @@
 #ifndef BERTH_ENGINE_STORE_STORE_H
 #define BERTH_ENGINE_STORE_STORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct berth_err;
@@ -50,6 +51,46 @@ int eng_store_container_each(struct eng_store *s,
                              int (*fn)(void *data, const struct eng_store_container *c,
                                        struct berth_err *err),
                              void *data, struct berth_err *err);
+
+/* ---------------------------------------------------------------- volumes (volumes.c) */
+
+/* A row of the volumes table; labels and options as JSON text. Borrowed strings. n_users
+ * (read only) counts the container_volumes rows naming it. */
+struct eng_store_volume {
+    const char *name, *driver, *labels, *options;
+    int64_t created_ns;
+    bool anonymous;
+    int64_t n_users;
+};
+
+/* EEXIST when the name is taken. NULL labels / options are stored as {}. */
+int eng_store_volume_insert(struct eng_store *s, const struct eng_store_volume *v,
+                            struct berth_err *err);
+/* Call fn with the row of name (valid during the call); ENOENT "get NAME: no such volume". */
+int eng_store_volume_get(struct eng_store *s, const char *name,
+                         int (*fn)(void *data, const struct eng_store_volume *v,
+                                   struct berth_err *err),
+                         void *data, struct berth_err *err);
+/* Call fn for every row, oldest first; a failing fn stops the walk and its error is returned. */
+int eng_store_volume_each(struct eng_store *s,
+                          int (*fn)(void *data, const struct eng_store_volume *v,
+                                    struct berth_err *err),
+                          void *data, struct berth_err *err);
+/* ENOENT for an unknown name; EBUSY while a container_volumes row names it. */
+int eng_store_volume_delete(struct eng_store *s, const char *name, struct berth_err *err);
+/* Record that container mounts volume name at dest; ENOENT when either row is missing,
+ * EEXIST when the container already has a mount at dest. */
+int eng_store_volume_attach(struct eng_store *s, const char *container, const char *name,
+                            const char *dest, struct berth_err *err);
+/* Forget every volume of container (removing the container row does it too, by cascade). */
+int eng_store_volume_detach_all(struct eng_store *s, const char *container,
+                                struct berth_err *err);
+/* The ids of the containers using volume name, sorted, as a NULL-terminated vector (free
+ * with cleanup_strv); empty when none. */
+char **eng_store_volume_users(struct eng_store *s, const char *name, struct berth_err *err);
+/* The names of the volumes container mounts, sorted, NULL-terminated (cleanup_strv). */
+char **eng_store_container_volumes(struct eng_store *s, const char *container,
+                                   struct berth_err *err);
 
 /* ---------------------------------------------------------------- schema (schema.c) */
 
