@@ -176,7 +176,7 @@ main(int argc, char **argv)
     struct options o = {
         .root = NULL,
         .state = "/run/berth/engine",
-        .host = "unix:///run/berth/berthd.sock",
+        .host = NULL,
         .supervisor = "/run/berth/supervisor.sock",
         .config = "/etc/berth/daemon.json",
         .level = -1,
@@ -216,7 +216,14 @@ main(int argc, char **argv)
         .debug = level >= BERTH_LOG_DEBUG,
         .config = &cfg,
     };
-    d.host = socket_path(o.host, &err);
+    // hosts in daemon.json and -H together are an error, as in dockerd.
+    if (o.host && cfg.host) {
+        berth_error("the following directives are specified both as a flag and in the "
+                    "configuration file: hosts");
+        return 1;
+    }
+    d.host = socket_path(o.host ? o.host : cfg.host ? cfg.host : "unix:///run/berth/berthd.sock",
+                         &err);
     if (!d.host || run(&d, &err) < 0) {
         cleanup_free char *msg = berth_err_string(&err);
         berth_error("%s", msg);

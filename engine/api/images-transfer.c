@@ -23,6 +23,7 @@
 #include "common/rpc.h"
 #include "engine/api/handlers.h"
 #include "engine/api/request.h"
+#include "engine/config.h"
 #include "engine/daemon.h"
 #include "engine/events/events.h"
 #include "engine/images/image.h"
@@ -299,7 +300,8 @@ ENG_API_HANDLER(eng_api_images_create)
     pr.ref = full;
     const char *platform = eng_api_query(req, "platform");
     pr.platform = (char *)(platform ? platform : "");
-    pr.plain_http = eng_image_host_is_loopback(ref.domain);
+    pr.plain_http = eng_image_host_is_loopback(ref.domain) ||
+                    eng_config_registry_is_insecure(req->d->config, ref.domain);
     pr.auth = auth_doc ? &auth : NULL;
     berth_info("pull %s", full);
     struct transfer *t = xzalloc(sizeof(*t));
@@ -360,7 +362,8 @@ ENG_API_HANDLER(eng_api_images_push)
     Berth__Supervisor__V1__PushImageRequest pr = BERTH__SUPERVISOR__V1__PUSH_IMAGE_REQUEST__INIT;
     pr.name = full;
     pr.ref = full;
-    pr.plain_http = eng_image_host_is_loopback(ref.domain);
+    pr.plain_http = eng_image_host_is_loopback(ref.domain) ||
+                    eng_config_registry_is_insecure(req->d->config, ref.domain);
     pr.auth = auth_doc ? &auth : NULL;
     berth_info("push %s", full);
     struct transfer *t = xzalloc(sizeof(*t));

@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "engine/api/handlers.h"
 #include "engine/api/request.h"
+#include "engine/config.h"
 #include "engine/daemon.h"
 #include "engine/events/events.h"
 #include "engine/images/image.h"
@@ -114,14 +115,37 @@ plugins(void)
 }
 
 static struct json_object *
-registry_config(void)
+index_config(const char *name, bool secure, bool official)
 {
-    static const char *const insecure[] = {"127.0.0.0/8", "::1/128", NULL};
+    struct json_object *i = json_object_new_object();
+    json_object_object_add(i, "Name", str(name));
+    json_object_object_add(i, "Mirrors", json_object_new_array());
+    json_object_object_add(i, "Secure", json_object_new_boolean(secure));
+    json_object_object_add(i, "Official", json_object_new_boolean(official));
+    return i;
+}
+
+/* As dockerd shows daemon.json's insecure-registries: CIDRs (loopback's always among them)
+ * in InsecureRegistryCIDRs, names in IndexConfigs beside docker.io's. */
+static struct json_object *
+registry_config(const struct eng_config *c)
+{
+    static const char *const insecure[] = {"::1/128", "127.0.0.0/8", NULL};
+    struct json_object *cidrs = strv(insecure);
+    struct json_object *index = json_object_new_object();
+    json_object_object_add(index, "docker.io", index_config("docker.io", true, true));
+    for (size_t i = 0; c && i < c->n_insecure_registries; i++) {
+        const char *r = c->insecure_registries[i];
+        if (strchr(r, '/'))
+            json_object_array_add(cidrs, str(r));
+        else
+            json_object_object_add(index, r, index_config(r, false, false));
+    }
     struct json_object *r = json_object_new_object();
     json_object_object_add(r, "AllowNondistributableArtifactsCIDRs", json_object_new_array());
     json_object_object_add(r, "AllowNondistributableArtifactsHostnames", json_object_new_array());
-    json_object_object_add(r, "InsecureRegistryCIDRs", strv(insecure));
-    json_object_object_add(r, "IndexConfigs", json_object_new_object());
+    json_object_object_add(r, "InsecureRegistryCIDRs", cidrs);
+    json_object_object_add(r, "IndexConfigs", index);
     json_object_object_add(r, "Mirrors", json_object_new_array());
     return r;
 }
@@ -221,7 +245,8 @@ ENG_API_HANDLER(eng_api_system_info)
     add_int(o, "NFd", 0);
     add_int(o, "NGoroutines", 0);
     json_object_object_add(o, "SystemTime", str(now));
-    json_object_object_add(o, "LoggingDriver", str("json-file"));
+    json_object_object_add(o, "LoggingDriver",
+                           str(req->d->config ? req->d->config->log_driver : "json-file"));
     json_object_object_add(o, "CgroupDriver", str("cgroupfs"));
     json_object_object_add(o, "CgroupVersion", str(v2 ? "2" : "1"));
     add_int(o, "NEventsListener", eng_events_n_subscribers(req->d->events));
@@ -231,7 +256,7 @@ ENG_API_HANDLER(eng_api_system_info)
     json_object_object_add(o, "OSType", str("linux"));
     json_object_object_add(o, "Architecture", str(u.machine));
     json_object_object_add(o, "IndexServerAddress", str("https://index.docker.io/v1/"));
-    json_object_object_add(o, "RegistryConfig", registry_config());
+    json_object_object_add(o, "RegistryConfig", registry_config(req->d->config));
     add_int(o, "NCPU", get_nprocs());
     add_int(o, "MemTotal", (int64_t)si.totalram * si.mem_unit);
     json_object_object_add(o, "GenericResources", NULL);
@@ -250,7 +275,7 @@ ENG_API_HANDLER(eng_api_system_info)
     json_object_object_add(o, "Runtimes", rt);
     json_object_object_add(o, "DefaultRuntime", str("ocirun"));
     json_object_object_add(o, "Swarm", swarm());
-    add_bool(o, "LiveRestoreEnabled", true);
+    add_bool(o, "LiveRestoreEnabled", req->d->config && req->d->config->live_restore);
     json_object_object_add(o, "Isolation", str(""));
     json_object_object_add(o, "InitBinary", str(""));
     json_object_object_add(o, "ContainerdCommit", commit());
