@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Output helpers shared by the commands (see output.h).
+ */
+#include "engine/cli/output.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+#include "common/error.h"
+#include "common/json.h"
+#include "engine/cli/flags.h"
+#include "engine/cli/format.h"
+#include "engine/cli/http.h"
+
+int
+cli_print_format(const char *format, struct json_object *obj, struct berth_err *err)
+{
+    struct cli_tmpl *t = cli_tmpl_parse(format, err);
+    if (!t)
+        return -1;
+    char *s = cli_tmpl_exec(t, obj, err);
+    cli_tmpl_free(t);
+    if (!s)
+        return -1;
+    puts(s);
+    free(s);
+    return 0;
+}
+
+void
+cli_print_json_indented(FILE *out, struct json_object *obj)
+{
+    const char *s = json_object_to_json_string_ext(
+        obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE |
+                 JSON_C_TO_STRING_PRETTY_TAB);
+    fprintf(out, "%s\n", s);
+}
+
+char *
+cli_filters_query(const struct cli_strv *filters, struct berth_err *err)
+{
+    if (!filters->n)
+        return xstrdup("");
+    cleanup_json struct json_object *o = json_object_new_object();
+    for (size_t i = 0; i < filters->n; i++) {
+        const char *f = filters->items[i];
+        const char *eq = strchr(f, '=');
+        if (!eq || eq == f) {
+            berth_err_fail(err, EINVAL, "bad format of filter (expected name=value): `%s`", f);
+            return NULL;
+        }
+        cleanup_free char *key = xstrndup(f, (size_t)(eq - f));
+        struct json_object *m = NULL;
+        if (!json_object_object_get_ex(o, key, &m)) {
+            m = json_object_new_object();
+            json_object_object_add(o, key, m);
+        }
+        json_object_object_add(m, eq + 1, json_object_new_boolean(1));
+    }
+    cleanup_free char *esc = cli_escape(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    return xasprintf("&filters=%s", esc);
+}
+
+bool
+cli_confirm(const char *question)
+{
+    printf("%s [y/N] ", question);
+    fflush(stdout);
+    char line[64];
+    if (!fgets(line, sizeof(line), stdin))
+        return false;
+    return line[0] == 'y' || line[0] == 'Y';
+}
+
+void
+cli_report_error(struct berth_err *err)
+{
+    cleanup_free char *m = berth_err_string(err);
+    fflush(stdout);
+    fprintf(stderr, "%s\n", m);
+    berth_err_clear(err);
+}
+
+char *
+cli_base64_encode(const char *s, size_t len)
+{
+    char *out = xmalloc(4 * ((len + 2) / 3) + 1);
+    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)len);
+    return out;
+}
+
+char *
+cli_base64_decode(const char *s)
+{
+    size_t len = strlen(s);
+    /* Padding may have been dropped (base64url often is); put it back. */
+    cleanup_free char *in = xmalloc(len + 4);
+    memcpy(in, s, len);
+    while (len % 4)
+        in[len++] = '=';
+    in[len] = '\0';
+    for (char *c = in; *c; c++)
+        *c = *c == '-' ? '+' : *c == '_' ? '/' : *c;
+    char *out = xmalloc(len / 4 * 3 + 1);
+    int n = EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)in, (int)len);
+    if (n < 0) {
+        free(out);
+        return NULL;
+    }
+    /* EVP_DecodeBlock counts the padding as zero bytes. */
+    if (len >= 1 && in[len - 1] == '=')
+        n--;
+    if (len >= 2 && in[len - 2] == '=')
+        n--;
+    out[n] = '\0';
+    return out;
+}
