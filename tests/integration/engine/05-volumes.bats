@@ -244,3 +244,39 @@ store_forget_container() {
 	[ "$(api_status)" = 200 ]
 	[ "$(api_body | jq -r .Labels.x)" = y ]
 }
+
+@test "volumes: containers use them; in use is 409, rm -v takes anonymous ones only" {
+	load_busybox
+	# An anonymous volume: a volume mount without a source.
+	run dockercli create --name user1 -v named1:/data --mount type=volume,dst=/anon busybox true
+	assert_status 0
+	local id=$output
+	run dockercli volume ls -q
+	assert_status 0
+	[ "$(echo "$output" | wc -l)" = 2 ]
+	local anon
+	anon=$(echo "$output" | grep -v '^named1$')
+	[[ "$anon" =~ ^[0-9a-f]{64}$ ]]
+	run api -X DELETE /volumes/named1
+	[ "$(api_status)" = 409 ]
+	[ "$(api_body | jq -r .message)" = "remove named1: volume is in use - [$id]" ]
+	run api --get --data-urlencode 'filters={"dangling":["true"]}' /volumes
+	[ "$(api_body | jq -r '.Volumes | length')" = 0 ]
+	run dockercli volume prune -f
+	assert_status 0
+	[ -d "$EROOT/volumes/named1/_data" ]
+	[ -d "$EROOT/volumes/$anon/_data" ]
+
+	# What a container writes is in the volume's directory.
+	run dockercli run --rm -v named1:/data busybox sh -c 'echo hello >/data/f'
+	assert_status 0
+	[ "$(cat "$EROOT/volumes/named1/_data/f")" = hello ]
+
+	run dockercli rm -v user1
+	assert_status 0
+	[ ! -e "$EROOT/volumes/$anon" ]
+	run dockercli volume ls -q
+	[ "$output" = named1 ]
+	run api -X DELETE /volumes/named1
+	[ "$(api_status)" = 204 ]
+}
