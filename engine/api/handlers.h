@@ -61,6 +61,15 @@ ENG_API_HANDLER(eng_api_containers_unpause);
 ENG_API_HANDLER(eng_api_containers_top);
 ENG_API_HANDLER(eng_api_containers_prune);
 
+/* containers-io.c */
+ENG_API_HANDLER(eng_api_containers_logs);
+ENG_API_HANDLER(eng_api_containers_attach);
+ENG_API_HANDLER(eng_api_containers_resize);
+ENG_API_HANDLER(eng_api_exec_create);
+ENG_API_HANDLER(eng_api_exec_start);
+ENG_API_HANDLER(eng_api_exec_inspect);
+ENG_API_HANDLER(eng_api_exec_resize);
+
 /* unsupported.c */
 ENG_API_HANDLER(eng_api_unsupported_swarm);
 ENG_API_HANDLER(eng_api_unsupported_plugins);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/cleanup.h"
 #include "common/error.h"
@@ -201,5 +202,76 @@ eng_api_reply_stream(struct eng_api_req *req, unsigned status, const char *ctype
     struct MHD_Response *r =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_read, s, stream_free);
     set_response(req, status, r, ctype);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- upgrades */
+
+/* Owned by the request and, while it runs, by the session: whichever ends last frees it
+ * (MHD may report the request complete while the session still runs). */
+struct upgrade {
+    const struct eng_api_upgrade_ops *ops;
+    void *ctx;
+    int refs;
+};
+
+static void
+upgrade_unref(struct upgrade *u)
+{
+    if (__atomic_sub_fetch(&u->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        u->ops->done(u->ctx);
+        free(u);
+    }
+}
+
+/* Runs on the connection's own thread (thread-per-connection), so the session may block. */
+static void
+on_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra_in,
+            size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+    (void)conn;
+    (void)con_cls;
+    struct upgrade *u = cls;
+    __atomic_add_fetch(&u->refs, 1, __ATOMIC_ACQ_REL);
+    u->ops->session(u->ctx, sock, extra_in, extra_in_size);
+    MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+    upgrade_unref(u);
+}
+
+void
+eng_api_req_release_upgrade(struct eng_api_req *req)
+{
+    if (req->upgrade)
+        upgrade_unref(req->upgrade);
+    req->upgrade = NULL;
+}
+
+int
+eng_api_reply_upgrade(struct eng_api_req *req, const char *ctype,
+                      const struct eng_api_upgrade_ops *ops, void *ctx, struct berth_err *err)
+{
+    const char *conn = eng_api_header(req, "Connection");
+    const char *up = eng_api_header(req, "Upgrade");
+    if (!conn || !strcasestr(conn, "upgrade") || !up) {
+        ops->done(ctx);
+        return berth_err_fail(err, EINVAL,
+                              "this endpoint hijacks the connection: send `Connection: Upgrade` "
+                              "and `Upgrade: tcp`");
+    }
+    struct upgrade *u = xzalloc(sizeof(*u));
+    u->ops = ops;
+    u->ctx = ctx;
+    u->refs = 1;
+    struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgraded, u);
+    if (!r) {
+        free(u);
+        ops->done(ctx);
+        return berth_err_fail(err, ENOMEM, "create an upgrade response");
+    }
+    MHD_add_response_header(r, "Upgrade", "tcp");
+    set_response(req, 101, r, ctype);
+    /* MHD has no free callback for upgrade responses: the request's end releases it
+     * (server.c, eng_api_req_release_upgrade). */
+    req->upgrade = u;
     return 0;
 }

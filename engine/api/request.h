@@ -37,6 +37,7 @@ struct eng_api_req {
     /* The answer, set by the eng_api_reply_* functions. */
     struct MHD_Response *resp;
     unsigned status;
+    struct upgrade *upgrade; /* eng_api_reply_upgrade's session, until the request ends */
 };
 
 /* A query argument (the first when repeated), or NULL. */
@@ -78,6 +79,21 @@ struct eng_api_stream_ops {
 /* Answer with a stream (chunked). On return ctx belongs to the response. Returns 0. */
 int eng_api_reply_stream(struct eng_api_req *req, unsigned status, const char *ctype,
                          const struct eng_api_stream_ops *ops, void *ctx);
+
+/* A hijacked connection (attach, exec start): the answer is 101 Switching Protocols with
+ * `Upgrade: tcp`, then session() gets the socket on the connection's thread and may block
+ * until it is done (it never closes fd; extra is what the client sent after its headers).
+ * done(ctx) runs once, after the session or when the connection ends without one. A request
+ * that did not ask for the upgrade (Connection: Upgrade, Upgrade: tcp) is EINVAL and ctx is
+ * released at once. */
+struct eng_api_upgrade_ops {
+    void (*session)(void *ctx, int fd, const char *extra, size_t n);
+    void (*done)(void *ctx);
+};
+int eng_api_reply_upgrade(struct eng_api_req *req, const char *ctype,
+                          const struct eng_api_upgrade_ops *ops, void *ctx, struct berth_err *err);
+/* Drop the request's hold on its upgrade session (server.c, when the request ends). */
+void eng_api_req_release_upgrade(struct eng_api_req *req);
 
 /* Append one JSON document and a newline to *buf (the line shape of docker's streams);
  * takes obj. */

@@ -32,6 +32,13 @@ const struct eng_api_route eng_api_routes[] = {
     {"POST",   "/containers/{id}/pause",   eng_api_containers_pause, 0},
     {"POST",   "/containers/{id}/unpause", eng_api_containers_unpause, 0},
     {"DELETE", "/containers/{id}",         eng_api_containers_delete, 0},
+    {"GET",    "/containers/{id}/logs",    eng_api_containers_logs, 0},
+    {"POST",   "/containers/{id}/attach",  eng_api_containers_attach, 0},
+    {"POST",   "/containers/{id}/resize",  eng_api_containers_resize, 0},
+    {"POST",   "/containers/{id}/exec",    eng_api_exec_create, 0},
+    {"POST",   "/exec/{id}/start",         eng_api_exec_start, 0},
+    {"POST",   "/exec/{id}/resize",        eng_api_exec_resize, 0},
+    {"GET",    "/exec/{id}/json",          eng_api_exec_inspect, 0},
 
     {"GET",    "/images/json",             eng_api_images_list, 0},
     {"GET",    "/images/search",           eng_api_images_search, 0},

@@ -192,6 +192,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct eng_api_req *req = &cs->req;
     if (req->resp)
         MHD_destroy_response(req->resp);
+    eng_api_req_release_upgrade(req);
     eng_api_params_clear(&req->params);
     free(req->body);
     if (req->body_fd >= 0)
@@ -220,7 +221,7 @@ eng_api_server_start(struct eng_daemon *d, const char *path, struct berth_err *e
     /* The logger first, so that MHD reports everything after it through common/log. */
     struct MHD_Daemon *mhd =
         MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                             MHD_USE_ERROR_LOG | MHD_USE_ITC,
+                             MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_ALLOW_UPGRADE,
                          0, NULL, NULL, on_access, d, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
                          MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
                          /* No idle timeout: a pull or an export may go quiet for long, and later

@@ -67,8 +67,10 @@ struct eng_ctr {
     bool removed;     /* gone from the table: waiters for "removed" wake */
     uint64_t exits;   /* how many exits so far: a next-exit waiter watches it move */
     char *attach_socket;
-    int64_t restart_at_ns; /* RESTARTING: when the next start is due */
-    int64_t backoff_ms;    /* the restart policy's next delay */
+    uint64_t tasks_created; /* how many tasks were made: an attach before start waits for one */
+    int attach_waiting;     /* attaches waiting for the next task (start waits for them) */
+    int64_t restart_at_ns;  /* RESTARTING: when the next start is due */
+    int64_t backoff_ms;     /* the restart policy's next delay */
 
     /* Serializes start, stop, kill, pause, restart, remove: one lifecycle change at a time. */
     pthread_mutex_t op;
@@ -145,6 +147,61 @@ int eng_ctr_wait(struct eng_ctr *c, enum eng_wait_condition cond, uint64_t exits
 
 /* Parse a signal as docker does: "9", "KILL", "SIGKILL". -1 when unknown. */
 int eng_signal_parse(const char *s);
+
+/* ---------------------------------------------------------------- attach (attach.c) */
+
+struct eng_attach_opts {
+    bool in, out, err;       /* which streams the client joins */
+    bool tty;                /* the process has a terminal: output is raw, not framed */
+    bool stdin_once;         /* the client's end of input closes the process's stdin */
+    const char *detach_keys; /* docker's format ("ctrl-p,ctrl-q"); NULL: that default */
+};
+
+/* An attach to c's main process, made when the request comes (so that a start right after
+ * waits for it: docker run attaches, then starts). Free with eng_attach_free. */
+struct eng_attach *eng_attach_new(struct eng_daemon *d, struct eng_ctr *c,
+                                  const struct eng_attach_opts *o, struct berth_err *err);
+/* An attach to an exec's process through its shim socket (already there). */
+struct eng_attach *eng_attach_socket(struct eng_daemon *d, const char *socket_path,
+                                     const struct eng_attach_opts *o);
+/* Join the process's stdio on the client's fd until it exits, the client goes or detaches,
+ * or berthd stops. extra: bytes the client sent before the upgrade completed. */
+void eng_attach_run(struct eng_attach *a, int fd, const char *extra, size_t n);
+void eng_attach_free(struct eng_attach *a);
+/* Run fn(data) once connected to the socket, before anything flows; its failure ends it. */
+void eng_attach_on_connected(struct eng_attach *a, int (*fn)(void *), void *data);
+/* The exit status the session saw, or -1. */
+int eng_attach_exit_status(struct eng_attach *a);
+
+/* ---------------------------------------------------------------- exec (exec.c) */
+
+struct eng_exec;
+/* POST /containers/{id}/exec: a new exec of c from docker's ExecConfig (borrowed); its id
+ * (heap). 409 when c is not running, EINVAL naming a bad field. */
+int eng_exec_create(struct eng_daemon *d, struct eng_ctr *c, struct json_object *config, char **id,
+                    struct berth_err *err);
+/* The exec with this id (a reference), or NULL with ENOENT "No such exec instance". */
+struct eng_exec *eng_exec_find(struct eng_daemon *d, const char *id, struct berth_err *err);
+void eng_exec_put(struct eng_exec *e);
+const char *eng_exec_id(struct eng_exec *e);
+const char *eng_exec_container_id(struct eng_exec *e);
+/* Make the process in the supervisor (its stdio socket is then there) and, with detach,
+ * start it; without, *attach is the session to run (eng_attach_run), which starts it once
+ * connected and records its exit. 409 when it was started before. */
+int eng_exec_start(struct eng_daemon *d, struct eng_exec *e, bool detach, bool tty,
+                   struct eng_attach **attach, struct berth_err *err);
+/* Record an exec's exit (monitor.c, and the end of its attach). */
+void eng_exec_exited(struct eng_daemon *d, const char *exec_id, int status);
+/* GET /exec/{id}/json. */
+struct json_object *eng_exec_inspect(struct eng_exec *e);
+/* POST /exec/{id}/resize and /containers/{id}/resize (exec_id NULL). */
+int eng_ctr_resize(struct eng_daemon *d, const char *container_id, const char *exec_id, unsigned h,
+                   unsigned w, struct berth_err *err);
+/* Forget the execs of a removed container. */
+void eng_exec_forget_container(struct eng_daemon *d, const char *container_id);
+/* start (task.c): a task was made; its attach socket is path. Waits (a bounded time) for the
+ * attaches waiting on it to connect, so that they miss no output. */
+void ctr_task_created(struct eng_ctr *c, const char *path);
 
 /* ---------------------------------------------------------------- documents (describe.c) */
 

@@ -329,7 +329,8 @@ spec_body_of(struct json_object *body)
         json_object_object_add(copy, "HostConfig", host);
     }
     struct json_object *nm = get(host, "NetworkMode");
-    const char *m = nm && json_object_is_type(nm, json_type_string) ? json_object_get_string(nm) : "";
+    const char *m =
+        nm && json_object_is_type(nm, json_type_string) ? json_object_get_string(nm) : "";
     if (json_object_is_type(host, json_type_object) && (!*m || strcmp(m, "default") == 0))
         json_object_object_add(host, "NetworkMode", json_object_new_string("none"));
     return copy;

@@ -423,6 +423,7 @@ remove_locked(struct eng_daemon *d, struct eng_ctr *c, bool force, bool volumes,
     if (berth_fs_rm_rf(c->dir, &e2) < 0)
         berth_err_warn(&e2);
     ctr_forget(d, c);
+    eng_exec_forget_container(d, c->id);
     pthread_mutex_lock(&c->lock);
     c->removed = true;
     pthread_cond_broadcast(&c->cond);

@@ -242,8 +242,10 @@ on_envelope(struct eng_daemon *d, const Berth__Supervisor__V1__Envelope *e)
             berth__supervisor__v1__task_exit__unpack(NULL, e->event.len, e->event.data);
         if (!x)
             return;
-        /* The main process only: an exec's exit is the exec's business. */
-        if (strcmp(x->id, x->container_id) == 0 || !*x->id) {
+        /* An exec's exit goes to its record, the main process's to the container. */
+        if (*x->id && strcmp(x->id, x->container_id) != 0) {
+            eng_exec_exited(d, x->id, (int)x->exit_status);
+        } else {
             struct berth_err err = BERTH_ERR_INIT;
             cleanup_ctr struct eng_ctr *c = eng_ctr_find(d, x->container_id, &err);
             berth_err_clear(&err);
