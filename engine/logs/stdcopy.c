@@ -4,19 +4,22 @@
  */
 #include "engine/logs/stdcopy.h"
 
+#include <malloc.h>
 #include <string.h>
 
 #include "common/cleanup.h"
 
-/* The interface carries no capacity, so the capacity is implied: every append reallocates to
- * the power of two at or above the new length. glibc's realloc returns the same block at once
- * when it is already that large, so a run of appends copies the data O(log n) times, and a
- * buffer the caller allocated to its exact length is still grown correctly. */
+/* The interface carries no capacity, so the allocator is asked for it: a buffer is only
+ * reallocated when its block is full, and then to the next power of two, so that a run of
+ * appends copies the data O(log n) times whichever allocator is linked (ASan's realloc, for
+ * one, always moves) and a buffer the caller allocated to its exact length still grows right. */
 static void
 reserve(char **buf, size_t len, size_t n)
 {
     size_t cap = 256;
 
+    if (*buf && malloc_usable_size(*buf) >= len + n)
+        return;
     while (cap < len + n)
         cap *= 2;
     *buf = xrealloc(*buf, cap);
