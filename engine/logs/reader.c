@@ -347,7 +347,14 @@ read_forward(struct eng_logs *r, char **buf, size_t *len, size_t start, struct b
 {
     while (r->n_files > 0 && *len - start < CHUNK_MAX) {
         struct log_file *f = &r->files[0];
-        ssize_t n = pread(f->fd, r->block, BLOCK, f->off);
+        /* A record makes fewer bytes of output than it takes in the file (its JSON goes), so
+         * reading no more than the room left keeps a chunk near CHUNK_MAX. */
+        size_t want = CHUNK_MAX - (*len - start);
+        if (want < 4096)
+            want = 4096;
+        if (want > BLOCK)
+            want = BLOCK;
+        ssize_t n = pread(f->fd, r->block, want, f->off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)

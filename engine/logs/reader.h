@@ -42,7 +42,7 @@ int eng_logs_open(const char *path, const struct eng_logs_opts *o, struct eng_lo
 
 /* Append the next chunk of the docker log stream to *buf / *len (xrealloc'd as
  * eng_stdcopy_frame does): for !tty each record as a multiplexed frame (stream 1 stdout, 2
- * stderr), for tty the bytes alone. A chunk is at most about 64 KiB. Returns 1 with data, 0 at
+ * stderr), for tty the bytes alone. A chunk is about 64 KiB at most. Returns 1 with data, 0 at
  * the end, -1 with err when a file cannot be read. Without follow, the end is the end of the
  * files. With follow, at the end of what is written it waits (inotify on the directory, so a
  * rotation or a new file is seen at once, with a 200 ms poll as fallback) while alive(data) is

@@ -128,8 +128,9 @@ read_all(const char *path, const struct eng_logs_opts *o, size_t *len)
 
     *len = 0;
     assert_int_equal(eng_logs_open(path, o, &r, &err), 0);
-    while ((rc = eng_logs_next(r, &buf, len, NULL, NULL, &err)) == 1) {
-    }
+    for (size_t before = 0; (rc = eng_logs_next(r, &buf, len, NULL, NULL, &err)) == 1;
+         before = *len)
+        assert_true(*len - before <= (68u << 10)); /* chunks of about 64 KiB */
     assert_int_equal(rc, 0);
     eng_logs_close(r);
     return buf;
@@ -490,6 +491,22 @@ test_eng_logs_next_rotated(void **state)
     assert_string_equal(t0, "");
 }
 
+/* A log larger than a chunk comes in several, whole records each, nothing lost at the seams. */
+static void
+test_eng_logs_next_chunks(void **state)
+{
+    struct fixture *f = *state;
+    shim_lines(f->path, 0, 8000, 0, 0);
+    struct eng_logs_opts o = opts_all();
+
+    size_t len;
+    cleanup_free char *raw = read_all(f->path, &o, &len);
+    assert_true(len > (128u << 10));
+    cleanup_free char *text = frames_text(raw, len);
+    cleanup_free char *want = expected_lines(0, 8000, true);
+    assert_string_equal(text, want);
+}
+
 static void
 test_eng_logs_next_long_line(void **state)
 {
@@ -724,6 +741,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_eng_logs_next_since_until, setup, teardown),
         cmocka_unit_test_setup_teardown(test_eng_logs_next_malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_eng_logs_next_rotated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_eng_logs_next_chunks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_eng_logs_next_long_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_eng_logs_next_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_eng_logs_next_follow_rotation, setup, teardown),
