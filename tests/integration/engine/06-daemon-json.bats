@@ -5,6 +5,7 @@
 
 load ../helpers
 load ../supervisor/supervisor-helpers
+load ../supervisor/registry-helpers
 load engine-helpers
 
 setup() {
@@ -127,4 +128,45 @@ refused() {
 	echo '{"hosts": ["tcp://0.0.0.0:2375"]}' >"$TMP/daemon.json"
 	refused
 	assert_output_contains "hosts"
+}
+
+@test "daemon.json: insecure-registries: plain http to a registry outside the loopback" {
+	command -v docker-registry >/dev/null || skip "docker-registry is not installed"
+	local ip
+	ip=$(hostname -I | tr ' ' '\n' | grep -E '^[0-9.]+$' | grep -v '^127\.' | head -1)
+	[ -n "$ip" ] || skip "this host has no IPv4 address outside the loopback"
+	REGISTRY_ADDR=$ip start_registry reg
+	start_berthd
+	load_busybox
+	run dockercli tag busybox:latest "$REG/bb:1"
+	assert_status 0
+	# Not named insecure: berthd asks for https, which a plain http registry cannot answer.
+	run dockercli push "$REG/bb:1"
+	assert_failure
+	[[ "$output" != *"plain http to \`$REG\` refused"* ]]
+	kill_berthd
+
+	# Named: berthd asks for http; the supervisor, which speaks to registries and keeps its
+	# own list (--insecure-registry), still refuses while it does not name the host.
+	echo "{\"insecure-registries\": [\"$REG\"]}" >"$TMP/daemon.json"
+	start_berthd
+	run dockercli push "$REG/bb:1"
+	assert_failure
+	assert_output_contains "plain http to \`$REG\` refused"
+	kill_berthd
+
+	# Both name it (berthd by a CIDR): pushes and pulls go over http.
+	kill_supervisor
+	printf '#!/bin/sh\nexec "%s" --insecure-registry "%s" "$@"\n' "$SUPERVISOR" "$ip" >"$TMP/sup-insecure"
+	chmod +x "$TMP/sup-insecure"
+	start_supervisor "$TMP/sup-insecure"
+	echo "{\"insecure-registries\": [\"$ip/32\"]}" >"$TMP/daemon.json"
+	start_berthd
+	run dockercli push "$REG/bb:1"
+	assert_status 0
+	run dockercli rmi "$REG/bb:1"
+	assert_status 0
+	run dockercli pull "$REG/bb:1"
+	assert_status 0
+	grep -q '"PUT /v2/bb/manifests/1' "$TMP/reg/registry.log"
 }
