@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * GET /system/df (`docker system df`): the disk the engine's objects use. Images come from
- * the supervisor (as /images/json), containers from engine.db with their writable layer's
- * size from the supervisor's snapshotter (Snapshots.Usage, key = the container ID), volumes
- * (none yet: engine.db has their table, not their files) and build cache (berthd does not
- * build) are empty lists.
+ * the supervisor (as /images/json, with the number of containers using each), containers
+ * from engine/containers (as /containers/json?size=1: the writable layer's size from the
+ * supervisor's snapshotter, Snapshots.Usage with the container ID as key), volumes from
+ * engine.db with their UsageData (engine/volumes), and build cache is an empty list (berthd
+ * does not build).
  *
  * Sizes: an image's Size counts every blob it needs; SharedSize is 0 when it shares no layer
  * (by diff ID) with another image, else -1, dockerd's "not computed", since the per-layer
@@ -21,10 +22,12 @@
 #include "common/json.h"
 #include "engine/api/handlers.h"
 #include "engine/api/request.h"
+#include "engine/containers/containers.h"
 #include "engine/daemon.h"
 #include "engine/images/image.h"
 #include "engine/store/store.h"
 #include "engine/supervisor/client.h"
+#include "engine/volumes/volumes.h"
 
 static struct json_object *
 get(struct json_object *o, const char *key)
@@ -42,11 +45,6 @@ get_str(struct json_object *o, const char *key)
 
 /* ---------------------------------------------------------------- containers */
 
-struct walk {
-    struct eng_daemon *d;
-    struct json_object *list;
-};
-
 /* The container's writable layer in bytes (0 when the snapshotter does not know it). */
 static int64_t
 size_rw(struct eng_daemon *d, const char *id)
@@ -63,67 +61,41 @@ size_rw(struct eng_daemon *d, const char *id)
     return resp->size;
 }
 
-/* "sh -c 'x'": Entrypoint and Cmd joined, as /containers/json shows the command. */
+/* /containers/json's entries, with the sizes of ?size=1: SizeRw the writable layer,
+ * SizeRootFs that and the image. */
 static struct json_object *
-command(struct json_object *config)
+containers(struct eng_daemon *d, const struct eng_image_list *l)
 {
-    char *s = xstrdup("");
-    const char *keys[] = {"Entrypoint", "Cmd"};
-    for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
-        struct json_object *a = get(config, keys[k]);
-        for (size_t i = 0;
-             json_object_is_type(a, json_type_array) && i < json_object_array_length(a); i++) {
-            char *n = xasprintf("%s%s%s", s, *s ? " " : "",
-                                json_object_get_string(json_object_array_get_idx(a, i)));
-            free(s);
-            s = n;
-        }
+    struct json_object *a = json_object_new_array();
+    size_t n = 0;
+    struct eng_ctr **v = eng_ctr_list(d, &n);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *o = eng_ctr_summary(d, v[i]);
+        int64_t rw = size_rw(d, v[i]->id), image = 0;
+        for (size_t k = 0; k < l->n; k++)
+            if (v[i]->image_id && strcmp(l->images[k]->id, v[i]->image_id) == 0)
+                image = l->images[k]->size;
+        json_object_object_add(o, "SizeRw", json_object_new_int64(rw));
+        json_object_object_add(o, "SizeRootFs", json_object_new_int64(rw + image));
+        json_object_array_add(a, o);
     }
-    struct json_object *o = json_object_new_string(s);
-    free(s);
-    return o;
+    eng_ctr_list_free(v, n);
+    return a;
 }
 
+/* ---------------------------------------------------------------- volumes */
+
+struct walk {
+    struct eng_daemon *d;
+    struct json_object *list;
+};
+
 static int
-add_container(void *data, const struct eng_store_container *c, struct berth_err *err)
+add_volume(void *data, const struct eng_store_volume *v, struct berth_err *err)
 {
     (void)err;
     struct walk *w = data;
-    cleanup_json struct json_object *config = json_tokener_parse(c->config ? c->config : "{}");
-    cleanup_json struct json_object *state = json_tokener_parse(c->state ? c->state : "{}");
-    cleanup_json struct json_object *host =
-        json_tokener_parse(c->host_config ? c->host_config : "{}");
-    const char *status = get_str(state, "Status");
-    const char *image_id = get_str(state, "ImageID");
-    struct json_object *o = json_object_new_object();
-    json_object_object_add(o, "Id", json_object_new_string(c->id));
-    struct json_object *names = json_object_new_array();
-    cleanup_free char *name = xasprintf("/%s", c->name);
-    json_object_array_add(names, json_object_new_string(name));
-    json_object_object_add(o, "Names", names);
-    json_object_object_add(o, "Image", json_object_new_string(c->image));
-    json_object_object_add(o, "ImageID", json_object_new_string(image_id ? image_id : ""));
-    json_object_object_add(o, "Command", command(config));
-    json_object_object_add(o, "Created", json_object_new_int64(c->created_ns / 1000000000));
-    json_object_object_add(o, "Ports", json_object_new_array());
-    json_object_object_add(o, "SizeRw", json_object_new_int64(size_rw(w->d, c->id)));
-    json_object_object_add(o, "SizeRootFs", json_object_new_int64(0));
-    struct json_object *labels = get(config, "Labels");
-    json_object_object_add(o, "Labels",
-                           json_object_is_type(labels, json_type_object)
-                               ? json_object_get(labels)
-                               : json_object_new_object());
-    json_object_object_add(o, "State", json_object_new_string(status ? status : "created"));
-    json_object_object_add(o, "Status", json_object_new_string(status ? status : "created"));
-    struct json_object *hc = json_object_new_object();
-    const char *mode = get_str(host, "NetworkMode");
-    json_object_object_add(hc, "NetworkMode", json_object_new_string(mode ? mode : "default"));
-    json_object_object_add(o, "HostConfig", hc);
-    struct json_object *ns = json_object_new_object();
-    json_object_object_add(ns, "Networks", json_object_new_object());
-    json_object_object_add(o, "NetworkSettings", ns);
-    json_object_object_add(o, "Mounts", json_object_new_array());
-    json_object_array_add(w->list, o);
+    json_object_array_add(w->list, eng_volume_json(w->d, v, true));
     return 0;
 }
 
@@ -190,27 +162,26 @@ image_entry(const struct eng_image_list *l, size_t i, struct json_object *contai
 
 ENG_API_HANDLER(eng_api_system_df)
 {
-    struct walk w = {req->d, json_object_new_array()};
-    if (eng_store_container_each(req->d->store, add_container, &w, err) < 0) {
-        json_object_put(w.list);
-        return -1;
-    }
     struct eng_image_list l __attribute__((cleanup(eng_image_list_release))) = {0};
-    if (eng_image_list(req->d, &l, err) < 0) {
+    if (eng_image_list(req->d, &l, err) < 0)
+        return -1;
+    struct walk w = {req->d, json_object_new_array()};
+    if (eng_store_volume_each(req->d->store, add_volume, &w, err) < 0) {
         json_object_put(w.list);
         return -1;
     }
+    struct json_object *ctrs = containers(req->d, &l);
     struct json_object *images = json_object_new_array();
     int64_t layers = 0;
     for (size_t i = 0; i < l.n; i++) {
-        json_object_array_add(images, image_entry(&l, i, w.list));
+        json_object_array_add(images, image_entry(&l, i, ctrs));
         layers += l.images[i]->size;
     }
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "LayersSize", json_object_new_int64(layers));
     json_object_object_add(o, "Images", images);
-    json_object_object_add(o, "Containers", w.list);
-    json_object_object_add(o, "Volumes", json_object_new_array());
+    json_object_object_add(o, "Containers", ctrs);
+    json_object_object_add(o, "Volumes", w.list);
     json_object_object_add(o, "BuildCache", json_object_new_array());
     return eng_api_reply_json(req, 200, o);
 }

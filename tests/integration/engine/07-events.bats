@@ -170,14 +170,52 @@ image untag" ]
 	dockercli pull -q "$REG/x"
 	run api /system/df
 	[ "$(api_status)" = 200 ]
-	run jq -r '"\(.Images | length) \(.Images[0].RepoTags[0]) \(.Images[0].Size > 0) \(.LayersSize > 0) \(.BuildCache) \(.Volumes)"' <<<"$(api_body)"
-	[ "$output" = "1 $REG/x:latest true true [] []" ]
+	run jq -r '"\(.Images | length) \(.Images[0].RepoTags[0]) \(.Images[0].Containers) \(.Images[0].Size > 0) \(.LayersSize > 0) \(.BuildCache) \(.Containers) \(.Volumes)"' <<<"$(api_body)"
+	[ "$output" = "1 $REG/x:latest 0 true true [] [] []" ]
 	run dockercli system df
 	assert_status 0
 	assert_output_contains "Images          1"
 	run dockercli system df -v
 	assert_status 0
 	assert_output_contains "$REG/x"
+
+	# A container with a file in its layer and a volume with a file in it.
+	load_busybox
+	dockercli volume create data >/dev/null
+	dockercli run --name writer -v data:/data busybox:latest \
+		sh -c 'head -c 100000 /dev/zero >/big; head -c 5000 /dev/zero >/data/f'
+	run api /system/df
+	[ "$(api_status)" = 200 ]
+	local body
+	body=$(api_body)
+	run jq -r '.Containers[] | "\(.Names[0]) \(.Image) \(.SizeRw >= 100000) \(.SizeRootFs > .SizeRw)"' <<<"$body"
+	[ "$output" = "/writer busybox:latest true true" ]
+	run jq -r '.Volumes[] | "\(.Name) \(.UsageData.Size) \(.UsageData.RefCount)"' <<<"$body"
+	[ "$output" = "data 5000 1" ]
+	run jq -r '.Images[] | select(.RepoTags | index("busybox:latest")) | .Containers' <<<"$body"
+	[ "$output" = 1 ]
+	run dockercli system df -v
+	assert_status 0
+	assert_output_contains "writer"
+	assert_output_contains "data"
+}
+
+@test "events: containers' events come through the bus with docker's attributes" {
+	load_busybox
+	local start end
+	start=$(date +%s)
+	dockercli run --name ev1 busybox:latest true
+	dockercli rm ev1 >/dev/null
+	sleep 1
+	end=$(date +%s)
+	run dockercli events --since "$start" --until "$end" --filter type=container --format '{{.Action}} {{.Actor.Attributes.name}} {{.From}}'
+	assert_status 0
+	assert_output_contains "create ev1 busybox:latest"
+	assert_output_contains "start ev1 busybox:latest"
+	assert_output_contains "die ev1 busybox:latest"
+	assert_output_contains "destroy ev1 busybox:latest"
+	run dockercli events --since "$start" --until "$end" --filter container=ev1 --filter event=die --format '{{.Actor.Attributes.exitCode}}'
+	[ "$output" = 0 ]
 }
 
 @test "docker CLI: login checks the credentials with the registry" {
