@@ -15,6 +15,7 @@
 #include "engine/api/handlers.h"
 #include "engine/api/request.h"
 #include "engine/daemon.h"
+#include "engine/events/events.h"
 #include "engine/store/store.h"
 #include "engine/volumes/volumes.h"
 
@@ -303,6 +304,10 @@ ENG_API_HANDLER(eng_api_volumes_prune)
         json_object_array_add(deleted, json_object_new_string(names[i]));
         reclaimed += size;
     }
+    struct json_object *a = json_object_new_object();
+    cleanup_free char *n = xasprintf("%lld", (long long)reclaimed);
+    json_object_object_add(a, "reclaimed", json_object_new_string(n));
+    eng_events_publish(req->d->events, "volume", "prune", "", a);
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "VolumesDeleted",
                            json_object_array_length(deleted) ? steal_ptr(&deleted) : NULL);

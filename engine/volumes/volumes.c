@@ -23,6 +23,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "engine/daemon.h"
+#include "engine/events/events.h"
 #include "engine/store/store.h"
 
 /* Creation and removal of one name must not interleave: a create that fails removes the
@@ -178,6 +179,15 @@ exists(struct eng_daemon *d, const char *name, struct berth_err *err)
     return yes;
 }
 
+/* docker's volume events carry the driver. */
+static void
+publish(struct eng_daemon *d, const char *action, const char *name)
+{
+    struct json_object *a = json_object_new_object();
+    json_object_object_add(a, "driver", json_object_new_string(ENG_VOLUME_DRIVER));
+    eng_events_publish(d->events, "volume", action, name, a);
+}
+
 /* Make the directory and the row of a new volume; the caller holds the lock and has checked
  * that name has no row. */
 static int
@@ -202,6 +212,7 @@ make(struct eng_daemon *d, const char *name, const char *labels, const char *opt
     if (eng_store_volume_insert(d->store, &row, err) < 0)
         goto fail;
     berth_debug("volume created name=%s anonymous=%d", name, anonymous);
+    publish(d, "create", name);
     return 0;
 fail:
     if (!had_dir) {
@@ -304,6 +315,7 @@ destroy(struct eng_daemon *d, const char *name, struct berth_err *err)
     if (moved && berth_fs_rm_rf(aside, &e2) < 0)
         berth_err_warn(&e2);
     berth_debug("volume removed name=%s", name);
+    publish(d, "destroy", name);
     return 0;
 }
 

@@ -280,3 +280,17 @@ store_forget_container() {
 	run api -X DELETE /volumes/named1
 	[ "$(api_status)" = 204 ]
 }
+
+@test "volumes: create, destroy and prune are events" {
+	local since
+	since=$(date +%s)
+	api -X POST -d '{"Name": "ev1"}' /volumes/create >/dev/null
+	api -X DELETE /volumes/ev1 >/dev/null
+	api -X POST -d '{"Name": "ev2"}' /volumes/create >/dev/null
+	api -X POST /volumes/prune >/dev/null
+	run api --get --data-urlencode "since=$since" --data-urlencode "until=$((since + 2))" \
+		--data-urlencode 'filters={"type":["volume"]}' /events
+	[ "$(api_status)" = 200 ]
+	[ "$(api_body | jq -r '"\(.Type) \(.Action) \(.Actor.ID) \(.Actor.Attributes.driver // .Actor.Attributes.reclaimed)"' | tr '\n' ,)" = \
+		"volume create ev1 local,volume destroy ev1 local,volume create ev2 local,volume destroy ev2 local,volume prune  0," ]
+}
