@@ -151,23 +151,24 @@ drop_partial(struct eng_logs *r)
     r->skipping = false;
 }
 
-/* Open PATH, PATH.1, PATH.2 ... newest first, and keep them oldest first. The shim may rotate
- * meanwhile, which would make two names one file or hide one: a file seen twice is kept once,
- * and if PATH no longer names the file opened as PATH at the end, the whole set is opened
- * again (a rotation takes the shim a few renames, so this settles at once). */
+/* Open PATH, PATH.1, PATH.2 ... newest first, and keep them oldest first (two missing names
+ * in a row end the list: see add_newer). The shim may rotate meanwhile, which would make two
+ * names one file or hide one: a file seen twice is kept once, and if PATH no longer names the
+ * file opened as PATH at the end, the whole set is opened again (a rotation takes the shim a
+ * few renames, so this settles at once). */
 static int
 open_all(struct eng_logs *r, struct berth_err *err)
 {
     for (int attempt = 0;; attempt++) {
         bool has_live = false;
-        for (int i = 0; i <= ROTATED_MAX; i++) {
+        int misses = 0;
+        for (int i = 0; i <= ROTATED_MAX && misses < 2; i++) {
             cleanup_free char *name = file_name(r->path, i);
             struct log_file f;
             int rc = open_file(name, &f, err);
             if (rc < 0)
                 return -1;
-            if (rc == 0 && i > 0)
-                break;
+            misses = rc == 0 ? misses + 1 : 0;
             if (rc == 0)
                 continue;
             if (i == 0)
@@ -513,18 +514,27 @@ static int
 add_newer(struct eng_logs *r, struct berth_err *err)
 {
     const struct log_file *live = r->n_files ? &r->files[r->n_files - 1] : NULL;
-    int k;
+    int found = 0, last = 0, misses = 0;
     bool added = false;
 
-    for (k = 1; k <= ROTATED_MAX; k++) {
+    /* Mid-rotation one name is vacant (PATH.2 renamed to PATH.3, PATH.1 not yet to PATH.2),
+     * so only two missing names in a row end the scan. */
+    for (int k = 1; k <= ROTATED_MAX && misses < 2; k++) {
         cleanup_free char *name = file_name(r->path, k);
         struct stat st;
-        if (stat(name, &st) < 0)
+        if (stat(name, &st) < 0) {
+            misses++;
+            continue;
+        }
+        misses = 0;
+        last = k;
+        if (live && same_file(live, &st)) {
+            found = k;
             break;
-        if (live && same_file(live, &st))
-            break;
+        }
     }
-    for (int i = k - 1; i >= 0; i--) {
+    /* Newer than the live file: the names below it, or every name if it is gone. */
+    for (int i = found ? found - 1 : last; i >= 0; i--) {
         cleanup_free char *name = file_name(r->path, i);
         struct log_file f;
         int rc = open_file(name, &f, err);

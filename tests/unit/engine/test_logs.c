@@ -507,6 +507,26 @@ test_eng_logs_next_chunks(void **state)
     assert_string_equal(text, want);
 }
 
+/* A log read in the middle of a rotation: PATH.1 already renamed to PATH.2, PATH not yet to
+ * PATH.1. The vacant name hides no file. */
+static void
+test_eng_logs_next_mid_rotation(void **state)
+{
+    struct fixture *f = *state;
+    cleanup_free char *p2 = xasprintf("%s.2", f->path);
+    cleanup_free char *p3 = xasprintf("%s.3", f->path);
+    append_record(p3, SHIM_STDOUT, "oldest\n", 1);
+    append_record(p2, SHIM_STDOUT, "older\n", 2);
+    append_record(f->path, SHIM_STDOUT, "newest\n", 3);
+    struct eng_logs_opts o = opts_all();
+
+    cleanup_free char *all = read_text(f->path, &o);
+    assert_string_equal(all, "1>oldest\n1>older\n1>newest\n");
+    o.tail = 2;
+    cleanup_free char *tail = read_text(f->path, &o);
+    assert_string_equal(tail, "1>older\n1>newest\n");
+}
+
 static void
 test_eng_logs_next_long_line(void **state)
 {
@@ -742,6 +762,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_eng_logs_next_malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_eng_logs_next_rotated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_eng_logs_next_chunks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_eng_logs_next_mid_rotation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_eng_logs_next_long_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_eng_logs_next_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_eng_logs_next_follow_rotation, setup, teardown),
