@@ -46,6 +46,52 @@ lock(void)
     return &volumes_lock;
 }
 
+/* Volumes acquired for a container being created and not yet attached to it (under
+ * volumes_lock). Between eng_volume_acquire and eng_volume_attach no row says the volume is
+ * used, so without these a prune or rm in that window would remove a volume a container is
+ * about to mount. attach or release_unused drops the hold. */
+struct hold {
+    char *name;
+    int n;
+};
+static struct hold *holds;
+static size_t n_holds;
+
+static struct hold *
+hold_find(const char *name)
+{
+    for (size_t i = 0; i < n_holds; i++)
+        if (strcmp(holds[i].name, name) == 0)
+            return &holds[i];
+    return NULL;
+}
+
+static void
+hold_take(const char *name)
+{
+    struct hold *h = hold_find(name);
+    if (!h) {
+        holds = xrealloc(holds, (n_holds + 1) * sizeof(*holds));
+        h = &holds[n_holds++];
+        *h = (struct hold){xstrdup(name), 0};
+    }
+    h->n++;
+}
+
+static void
+hold_drop(const char *name)
+{
+    struct hold *h = hold_find(name);
+    if (!h || --h->n > 0)
+        return;
+    free(h->name);
+    *h = holds[--n_holds];
+    if (n_holds == 0) {
+        free(holds);
+        holds = NULL;
+    }
+}
+
 static bool
 is_name_char(char c, bool first)
 {
@@ -265,18 +311,20 @@ eng_volume_acquire(struct eng_daemon *d, const char *name, char **made, struct b
     if (!name || !*name) {
         if (!(anon = new_name(err)))
             return NULL;
-        cleanup_unlock pthread_mutex_t *m = lock();
+        name = anon;
+    } else if (eng_volume_name_check(name, err) < 0) {
+        return NULL;
+    }
+    cleanup_unlock pthread_mutex_t *m = lock();
+    if (anon) {
         if (make(d, anon, "null", "null", true, err) < 0)
             return NULL;
-        name = anon;
     } else {
-        if (eng_volume_name_check(name, err) < 0)
-            return NULL;
-        cleanup_unlock pthread_mutex_t *m = lock();
         int e = exists(d, name, err);
         if (e < 0 || (!e && make(d, name, "null", "null", false, err) < 0))
             return NULL;
     }
+    hold_take(name);
     char *path = eng_volume_path(d, name);
     if (made)
         *made = anon ? steal_ptr(&anon) : NULL;
@@ -288,7 +336,10 @@ eng_volume_attach(struct eng_daemon *d, const char *id, const char *name, const 
                   struct berth_err *err)
 {
     cleanup_unlock pthread_mutex_t *m = lock();
-    return eng_store_volume_attach(d->store, id, name, dest, err);
+    if (eng_store_volume_attach(d->store, id, name, dest, err) < 0)
+        return -1;
+    hold_drop(name);
+    return 0;
 }
 
 /* Remove the row and the directory; the caller holds the lock. The directory is first
@@ -325,6 +376,9 @@ in_use(struct eng_daemon *d, const char *name, struct berth_err *err)
     cleanup_strv char **users = eng_store_volume_users(d->store, name, err);
     if (!users)
         return -1;
+    if (!users[0] && hold_find(name))
+        return berth_err_fail(err, EBUSY,
+                              "remove %s: volume is in use by a container being created", name);
     if (!users[0])
         return 0;
     size_t len = 0;
@@ -359,7 +413,7 @@ static int
 is_anonymous(void *data, const struct eng_store_volume *v, struct berth_err *err)
 {
     (void)err;
-    *(bool *)data = v->anonymous && v->n_users == 0;
+    *(bool *)data = v->anonymous && v->n_users == 0 && !hold_find(v->name);
     return 0;
 }
 
@@ -398,6 +452,7 @@ void
 eng_volume_release_unused(struct eng_daemon *d, const char *name)
 {
     cleanup_unlock pthread_mutex_t *m = lock();
+    hold_drop(name);
     struct berth_err err = BERTH_ERR_INIT;
     if (remove_if_unused_anonymous(d, name, &err) < 0)
         berth_err_warn(&err);

@@ -41,7 +41,9 @@ int eng_volume_create(struct eng_daemon *d, const char *name, const char *driver
 
 /* The host directory (heap) of volume `name`, creating it (driver "local") when it does not
  * exist; name "" or NULL makes an anonymous volume with a random 64-hex name, returned in
- * *made (heap) when made is not NULL. */
+ * *made (heap) when made is not NULL. Until eng_volume_attach or eng_volume_release_unused
+ * for it, the volume counts as in use (no rm or prune takes it); call one of them once for
+ * each acquire. */
 char *eng_volume_acquire(struct eng_daemon *d, const char *name, char **made,
                          struct berth_err *err);
 
@@ -54,8 +56,9 @@ int eng_volume_attach(struct eng_daemon *d, const char *id, const char *name, co
 int eng_volume_detach_all(struct eng_daemon *d, const char *id, bool remove_anonymous,
                           struct berth_err *err);
 
-/* Remove volume name if it is anonymous and no container uses it (a create that failed
- * after eng_volume_acquire made it); failures are logged, not returned. */
+/* Drop the hold of an eng_volume_acquire whose container will not be created, and remove the
+ * volume if it is anonymous and no container uses or holds it; failures are logged, not
+ * returned. */
 void eng_volume_release_unused(struct eng_daemon *d, const char *name);
 
 /* Remove volume name and its directory. ENOENT "get NAME: no such volume" for an unknown name

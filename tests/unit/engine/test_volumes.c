@@ -239,6 +239,25 @@ test_eng_volume_acquire(void **state)
     assert_int_equal(n_volumes(f), 2);
     assert_null(eng_volume_acquire(&f->d, "/etc", NULL, &err));
     assert_int_equal(err.code, EINVAL);
+    berth_err_clear(&err);
+
+    /* Acquired and not yet attached: neither rm nor rm -v of another container takes it. */
+    assert_int_equal(eng_volume_remove(&f->d, "named", false, &err), -1);
+    assert_int_equal(err.code, EBUSY);
+    assert_string_equal(err.msg, "remove named: volume is in use by a container being created");
+    berth_err_clear(&err);
+    /* Acquired twice: held until both are released. */
+    eng_volume_release_unused(&f->d, "named");
+    assert_int_equal(eng_volume_remove(&f->d, "named", false, &err), -1);
+    berth_err_clear(&err);
+    eng_volume_release_unused(&f->d, "named");
+    assert_int_equal(eng_volume_remove(&f->d, "named", false, &err), 0);
+    assert_int_equal(eng_volume_remove(&f->d, anon, false, &err), -1);
+    assert_int_equal(err.code, EBUSY);
+    berth_err_clear(&err);
+    eng_volume_release_unused(&f->d, anon);
+    assert_false(exists_in(f->root, anon, ""));
+    assert_int_equal(n_volumes(f), 0);
 }
 
 static void
