@@ -160,8 +160,10 @@ out:
      * stopping the server does not wait for them. */
     if (d->sup)
         eng_sup_cancel_all(d->sup);
-    /* And so do /events streams. */
+    /* And so do /events streams, each with its last chunk written before the server closes
+     * its connections (a client sees a clean end, not a cut). */
     eng_events_close(d->events);
+    eng_events_wait_idle(d->events, 2000);
     eng_api_server_stop(srv);
     eng_containers_shutdown(d);
     eng_sup_free(d->sup);

@@ -22,6 +22,7 @@
 #include "common/rpc.h"
 #include "engine/api/handlers.h"
 #include "engine/api/request.h"
+#include "engine/config.h"
 #include "engine/daemon.h"
 #include "engine/images/image.h"
 #include "engine/supervisor/client.h"
@@ -90,7 +91,8 @@ ENG_API_HANDLER(eng_api_auth)
     Berth__Supervisor__V1__PullImageRequest pr = BERTH__SUPERVISOR__V1__PULL_IMAGE_REQUEST__INIT;
     pr.ref = full;
     pr.platform = "";
-    pr.plain_http = eng_image_host_is_loopback(ref.domain);
+    pr.plain_http = eng_image_host_is_loopback(ref.domain) ||
+                    eng_config_registry_is_insecure(req->d->config, ref.domain);
     pr.auth = &auth;
     struct berth_rpc_stream *s = eng_sup_stream(
         req->d->sup, &berth__supervisor__v1__images__descriptor, "Pull", &pr.base, err);

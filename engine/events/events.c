@@ -287,9 +287,26 @@ eng_events_unsubscribe(struct eng_events_sub *s)
         return;
     pthread_mutex_lock(&s->ev->lock);
     s->ev->n_subs--;
+    /* eng_events_wait_idle may be waiting for the last one. */
+    pthread_cond_broadcast(&s->ev->cond);
     pthread_mutex_unlock(&s->ev->lock);
     eng_events_filter_free(s->filter);
     free(s);
+}
+
+bool
+eng_events_wait_idle(struct eng_events *ev, int timeout_ms)
+{
+    if (!ev)
+        return true;
+    struct timespec deadline =
+        to_timespec(clock_ns(CLOCK_MONOTONIC) + (int64_t)timeout_ms * 1000000);
+    pthread_mutex_lock(&ev->lock);
+    while (ev->n_subs > 0 && pthread_cond_timedwait(&ev->cond, &ev->lock, &deadline) != ETIMEDOUT)
+        ;
+    bool idle = ev->n_subs == 0;
+    pthread_mutex_unlock(&ev->lock);
+    return idle;
 }
 
 int

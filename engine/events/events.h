@@ -44,6 +44,11 @@ void eng_events_free(struct eng_events *ev);
  * published afterwards are still recorded (a monitor may be finishing) but never delivered. */
 void eng_events_close(struct eng_events *ev);
 
+/* After eng_events_close: wait (at most timeout_ms) until every subscription has been
+ * unsubscribed, i.e. every /events response has been written to its end, so that stopping the
+ * HTTP server next does not cut a stream before its last chunk. Returns whether none is left. */
+bool eng_events_wait_idle(struct eng_events *ev, int timeout_ms);
+
 /* Record one event now and wake subscribers. type: "container", "image", "volume",
  * "network", "daemon"; action: docker's ("create", "start", "die", "pull", "tag", "untag",
  * "delete", ...); id: the actor's ID; attrs: a JSON object of string attributes, taken (NULL

@@ -146,6 +146,19 @@ image untag" ]
 	run dockercli events --since "$start" --until "$end" --filter type=container
 	assert_status 0
 	[ -z "$output" ]
+	# Without --until it follows.
+	DOCKER_HOST="unix://$ESOCK" docker events --filter type=image \
+		--format '{{.Action}} {{.Actor.Attributes.name}}' >"$TMP/cli-events.out" 2>&1 3>&- &
+	local pid=$!
+	retry 50 0.1 listeners_are 1
+	dockercli tag "$REG/x" "$REG/live:1"
+	retry 50 0.1 grep -qx "tag $REG/live:1" "$TMP/cli-events.out" || {
+		cat "$TMP/cli-events.out" >&2
+		fail "docker events did not print the tag"
+	}
+	kill "$pid"
+	wait "$pid" || true
+	retry 50 0.1 listeners_are 0
 }
 
 @test "events: a stopping berthd ends the streams it serves" {

@@ -249,7 +249,10 @@ test_eng_events_wake(void **state)
     char *line = NULL;
     size_t len = 0;
     assert_int_equal(eng_events_next(a.s, -1, &line, &len), 0);
+    /* A stopping daemon waits for the streams to be unsubscribed, within a limit. */
+    assert_false(eng_events_wait_idle(ev, 20));
     eng_events_unsubscribe(a.s);
+    assert_true(eng_events_wait_idle(ev, 0));
     eng_events_free(ev);
 }
 
