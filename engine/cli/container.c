@@ -96,6 +96,7 @@ cli_container_attach_run(const struct cli_global *g, const char *id, bool start,
                          struct berth_err *err)
 {
     struct cli_hijack h;
+    cleanup_free char *resize = xasprintf("/containers/%s/resize", id);
     cleanup_free char *path = xasprintf("/containers/%s/attach?stream=1&stdout=1&stderr=1%s", id,
                                         use_stdin ? "&stdin=1" : "");
     if (cli_hijack_open(g, "POST", path, NULL, &h, err) < 0)
@@ -120,7 +121,6 @@ cli_container_attach_run(const struct cli_global *g, const char *id, bool start,
         if (cli_api(g, "POST", spath, NULL, NULL, err) < 0)
             goto out;
     }
-    cleanup_free char *resize = xasprintf("/containers/%s/resize", id);
     struct cli_pump_opts o = {.tty = tty, .use_stdin = use_stdin, .resize = tty ? resize : NULL};
     if (cli_hijack_pump(g, &h, &o, err) < 0)
         goto out;
@@ -663,18 +663,20 @@ container_prune(struct cli_global *g, int argc, char **argv, struct berth_err *e
     path = xasprintf("/containers/prune?%s", fq[0] ? fq + 1 : "");
     if (cli_api(g, "POST", path, NULL, &r, err) < 0)
         goto out;
-    struct json_object *del = NULL, *space = NULL;
-    if (json_object_object_get_ex(r, "ContainersDeleted", &del) &&
-        json_object_is_type(del, json_type_array) && json_object_array_length(del)) {
-        printf("Deleted Containers:\n");
-        for (size_t i = 0; i < json_object_array_length(del); i++)
-            printf("%s\n", json_object_get_string(json_object_array_get_idx(del, i)));
-        printf("\n");
+    {
+        struct json_object *del = NULL, *space = NULL;
+        if (json_object_object_get_ex(r, "ContainersDeleted", &del) &&
+            json_object_is_type(del, json_type_array) && json_object_array_length(del)) {
+            printf("Deleted Containers:\n");
+            for (size_t i = 0; i < json_object_array_length(del); i++)
+                printf("%s\n", json_object_get_string(json_object_array_get_idx(del, i)));
+            printf("\n");
+        }
+        json_object_object_get_ex(r, "SpaceReclaimed", &space);
+        cleanup_free char *s = cli_human_size((double)(space ? json_object_get_int64(space) : 0));
+        printf("Total reclaimed space: %s\n", s);
+        status = 0;
     }
-    json_object_object_get_ex(r, "SpaceReclaimed", &space);
-    cleanup_free char *s = cli_human_size((double)(space ? json_object_get_int64(space) : 0));
-    printf("Total reclaimed space: %s\n", s);
-    status = 0;
 out:
     cli_strv_free(&filters);
     return status;

@@ -56,6 +56,8 @@ extract(const char *tar, const char *dest, struct berth_err *err)
     bool into = stat(dest, &st) == 0 && S_ISDIR(st.st_mode);
     cleanup_free char *dcopy = xstrdup(dest);
     const char *parent = into ? dest : dirname(dcopy);
+    cleanup_free char *dest_base_copy = xstrdup(dest);
+    const char *dest_base = basename(dest_base_copy);
     struct archive *in = archive_read_new();
     struct archive *out = archive_write_disk_new();
     archive_read_support_format_tar(in);
@@ -67,8 +69,6 @@ extract(const char *tar, const char *dest, struct berth_err *err)
         berth_err_fail(err, EIO, "read the archive: %s", archive_error_string(in));
         goto out;
     }
-    cleanup_free char *dest_base_copy = xstrdup(dest);
-    const char *dest_base = basename(dest_base_copy);
     struct archive_entry *e;
     int r;
     while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK) {

@@ -60,81 +60,84 @@ cli_cmd_exec(struct cli_global *g, int argc, char **argv, struct berth_err *err)
         goto out;
     }
     status = CLI_EXIT_FAIL;
-    cleanup_json struct json_object *body = json_object_new_object();
-    bool attach = !detach;
-    json_object_object_add(body, "AttachStdin", json_object_new_boolean(attach && interactive));
-    json_object_object_add(body, "AttachStdout", json_object_new_boolean(attach));
-    json_object_object_add(body, "AttachStderr", json_object_new_boolean(attach));
-    json_object_object_add(body, "Tty", json_object_new_boolean(tty));
-    json_object_object_add(body, "Privileged", json_object_new_boolean(privileged));
-    if (workdir)
-        json_object_object_add(body, "WorkingDir", json_object_new_string(workdir));
-    if (user)
-        json_object_object_add(body, "User", json_object_new_string(user));
-    if (detach_keys)
-        json_object_object_add(body, "DetachKeys", json_object_new_string(detach_keys));
-    struct json_object *e = json_object_new_array();
-    json_object_object_add(body, "Env", e);
-    for (size_t i = 0; i < env_file.n; i++) {
-        cleanup_fclose FILE *f = fopen(env_file.items[i], "r");
-        if (!f) {
-            berth_err_set(err, errno, "open env file `%s`", env_file.items[i]);
+    {
+        cleanup_json struct json_object *body = json_object_new_object();
+        bool attach = !detach;
+        json_object_object_add(body, "AttachStdin", json_object_new_boolean(attach && interactive));
+        json_object_object_add(body, "AttachStdout", json_object_new_boolean(attach));
+        json_object_object_add(body, "AttachStderr", json_object_new_boolean(attach));
+        json_object_object_add(body, "Tty", json_object_new_boolean(tty));
+        json_object_object_add(body, "Privileged", json_object_new_boolean(privileged));
+        if (workdir)
+            json_object_object_add(body, "WorkingDir", json_object_new_string(workdir));
+        if (user)
+            json_object_object_add(body, "User", json_object_new_string(user));
+        if (detach_keys)
+            json_object_object_add(body, "DetachKeys", json_object_new_string(detach_keys));
+        struct json_object *e = json_object_new_array();
+        json_object_object_add(body, "Env", e);
+        for (size_t i = 0; i < env_file.n; i++) {
+            cleanup_fclose FILE *f = fopen(env_file.items[i], "r");
+            if (!f) {
+                berth_err_set(err, errno, "open env file `%s`", env_file.items[i]);
+                goto out;
+            }
+            char *line = NULL;
+            size_t cap = 0;
+            while (getline(&line, &cap, f) >= 0) {
+                line[strcspn(line, "\r\n")] = '\0';
+                if (*line && *line != '#')
+                    json_object_array_add(e, json_object_new_string(line));
+            }
+            free(line);
+        }
+        for (size_t i = 0; i < env.n; i++) {
+            const char *v = strchr(env.items[i], '=') ? NULL : getenv(env.items[i]);
+            cleanup_free char *kv = v ? xasprintf("%s=%s", env.items[i], v) : xstrdup(env.items[i]);
+            json_object_array_add(e, json_object_new_string(kv));
+        }
+        struct json_object *cmd = json_object_new_array();
+        for (int i = 1; i < args.n; i++)
+            json_object_array_add(cmd, json_object_new_string(args.v[i]));
+        json_object_object_add(body, "Cmd", cmd);
+
+        cleanup_free char *path = xasprintf("/containers/%s/exec", args.v[0]);
+        cleanup_json struct json_object *created = NULL;
+        if (cli_api(g, "POST", path, body, &created, err) < 0)
+            goto out;
+        struct json_object *idv = NULL;
+        if (!json_object_object_get_ex(created, "Id", &idv)) {
+            berth_err_fail(err, EPROTO, "exec: no Id in the daemon's answer");
             goto out;
         }
-        char *line = NULL;
-        size_t cap = 0;
-        while (getline(&line, &cap, f) >= 0) {
-            line[strcspn(line, "\r\n")] = '\0';
-            if (*line && *line != '#')
-                json_object_array_add(e, json_object_new_string(line));
+        const char *id = json_object_get_string(idv);
+        cleanup_free char *start = xasprintf("/exec/%s/start", id);
+        cleanup_json struct json_object *sbody = json_object_new_object();
+        json_object_object_add(sbody, "Detach", json_object_new_boolean(detach));
+        json_object_object_add(sbody, "Tty", json_object_new_boolean(tty));
+        if (detach) {
+            status = cli_api(g, "POST", start, sbody, NULL, err) < 0 ? CLI_EXIT_FAIL : 0;
+            goto out;
         }
-        free(line);
+        struct cli_hijack h;
+        if (cli_hijack_open(g, "POST", start, sbody, &h, err) < 0)
+            goto out;
+        cleanup_free char *resize = xasprintf("/exec/%s/resize", id);
+        struct cli_pump_opts po = {
+            .tty = tty, .use_stdin = interactive, .resize = tty ? resize : NULL};
+        int rc = cli_hijack_pump(g, &h, &po, err);
+        cli_hijack_close(&h);
+        if (rc < 0)
+            goto out;
+        cleanup_free char *ipath = xasprintf("/exec/%s/json", id);
+        cleanup_json struct json_object *info = NULL;
+        if (cli_api(g, "GET", ipath, NULL, &info, err) < 0)
+            goto out;
+        struct json_object *code = NULL;
+        status = json_object_object_get_ex(info, "ExitCode", &code) && code
+                     ? (int)(json_object_get_int64(code) & 0xff)
+                     : 0;
     }
-    for (size_t i = 0; i < env.n; i++) {
-        const char *v = strchr(env.items[i], '=') ? NULL : getenv(env.items[i]);
-        cleanup_free char *kv = v ? xasprintf("%s=%s", env.items[i], v) : xstrdup(env.items[i]);
-        json_object_array_add(e, json_object_new_string(kv));
-    }
-    struct json_object *cmd = json_object_new_array();
-    for (int i = 1; i < args.n; i++)
-        json_object_array_add(cmd, json_object_new_string(args.v[i]));
-    json_object_object_add(body, "Cmd", cmd);
-
-    cleanup_free char *path = xasprintf("/containers/%s/exec", args.v[0]);
-    cleanup_json struct json_object *created = NULL;
-    if (cli_api(g, "POST", path, body, &created, err) < 0)
-        goto out;
-    struct json_object *idv = NULL;
-    if (!json_object_object_get_ex(created, "Id", &idv)) {
-        berth_err_fail(err, EPROTO, "exec: no Id in the daemon's answer");
-        goto out;
-    }
-    const char *id = json_object_get_string(idv);
-    cleanup_free char *start = xasprintf("/exec/%s/start", id);
-    cleanup_json struct json_object *sbody = json_object_new_object();
-    json_object_object_add(sbody, "Detach", json_object_new_boolean(detach));
-    json_object_object_add(sbody, "Tty", json_object_new_boolean(tty));
-    if (detach) {
-        status = cli_api(g, "POST", start, sbody, NULL, err) < 0 ? CLI_EXIT_FAIL : 0;
-        goto out;
-    }
-    struct cli_hijack h;
-    if (cli_hijack_open(g, "POST", start, sbody, &h, err) < 0)
-        goto out;
-    cleanup_free char *resize = xasprintf("/exec/%s/resize", id);
-    struct cli_pump_opts po = {.tty = tty, .use_stdin = interactive, .resize = tty ? resize : NULL};
-    int rc = cli_hijack_pump(g, &h, &po, err);
-    cli_hijack_close(&h);
-    if (rc < 0)
-        goto out;
-    cleanup_free char *ipath = xasprintf("/exec/%s/json", id);
-    cleanup_json struct json_object *info = NULL;
-    if (cli_api(g, "GET", ipath, NULL, &info, err) < 0)
-        goto out;
-    struct json_object *code = NULL;
-    status = json_object_object_get_ex(info, "ExitCode", &code) && code
-                 ? (int)(json_object_get_int64(code) & 0xff)
-                 : 0;
 out:
     cli_strv_free(&env);
     cli_strv_free(&env_file);

@@ -178,56 +178,58 @@ images_list(struct cli_global *g, int argc, char **argv, const char *cmd, struct
     path = xasprintf("/images/json?all=%d%s", all ? 1 : 0, fq);
     if (cli_api(g, "GET", path, NULL, &list, err) < 0)
         goto out;
-    cleanup_free char *seen = xstrdup("");
-    for (size_t i = 0; i < json_object_array_length(list); i++) {
-        struct json_object *img = json_object_array_get_idx(list, i);
-        struct json_object *tags = NULL, *dg = NULL;
-        json_object_object_get_ex(img, "RepoTags", &tags);
-        json_object_object_get_ex(img, "RepoDigests", &dg);
-        size_t n_tags =
-            json_object_is_type(tags, json_type_array) ? json_object_array_length(tags) : 0;
-        if (quiet) {
-            /* One line an image, however many names it has. */
-            cleanup_free char *id = cli_short_id(sfield(img, "Id"), no_trunc);
-            if (strstr(seen, id))
+    {
+        cleanup_free char *seen = xstrdup("");
+        for (size_t i = 0; i < json_object_array_length(list); i++) {
+            struct json_object *img = json_object_array_get_idx(list, i);
+            struct json_object *tags = NULL, *dg = NULL;
+            json_object_object_get_ex(img, "RepoTags", &tags);
+            json_object_object_get_ex(img, "RepoDigests", &dg);
+            size_t n_tags =
+                json_object_is_type(tags, json_type_array) ? json_object_array_length(tags) : 0;
+            if (quiet) {
+                /* One line an image, however many names it has. */
+                cleanup_free char *id = cli_short_id(sfield(img, "Id"), no_trunc);
+                if (strstr(seen, id))
+                    continue;
+                char *more = xasprintf("%s %s", seen, id);
+                free(seen);
+                seen = more;
+                cleanup_json struct json_object *row = image_row(img, "", "", "", no_trunc);
+                if (cli_fmt_row(&fmt, row, err) < 0)
+                    goto out;
                 continue;
-            char *more = xasprintf("%s %s", seen, id);
-            free(seen);
-            seen = more;
-            cleanup_json struct json_object *row = image_row(img, "", "", "", no_trunc);
-            if (cli_fmt_row(&fmt, row, err) < 0)
-                goto out;
-            continue;
-        }
-        if (n_tags == 0) {
-            /* Untagged: by its digests' repositories, else <none>:<none>. */
-            size_t n_dg =
-                json_object_is_type(dg, json_type_array) ? json_object_array_length(dg) : 0;
-            for (size_t d = 0; d < (n_dg ? n_dg : 1); d++) {
-                const char *rd =
-                    n_dg ? json_object_get_string(json_object_array_get_idx(dg, d)) : NULL;
-                const char *atp = rd ? strchr(rd, '@') : NULL;
-                cleanup_free char *repo =
-                    atp ? xstrndup(rd, (size_t)(atp - rd)) : xstrdup("<none>");
+            }
+            if (n_tags == 0) {
+                /* Untagged: by its digests' repositories, else <none>:<none>. */
+                size_t n_dg =
+                    json_object_is_type(dg, json_type_array) ? json_object_array_length(dg) : 0;
+                for (size_t d = 0; d < (n_dg ? n_dg : 1); d++) {
+                    const char *rd =
+                        n_dg ? json_object_get_string(json_object_array_get_idx(dg, d)) : NULL;
+                    const char *atp = rd ? strchr(rd, '@') : NULL;
+                    cleanup_free char *repo =
+                        atp ? xstrndup(rd, (size_t)(atp - rd)) : xstrdup("<none>");
+                    cleanup_json struct json_object *row =
+                        image_row(img, repo, "<none>", atp ? atp + 1 : "<none>", no_trunc);
+                    if (cli_fmt_row(&fmt, row, err) < 0)
+                        goto out;
+                }
+                continue;
+            }
+            for (size_t t = 0; t < n_tags; t++) {
+                const char *rt = json_object_get_string(json_object_array_get_idx(tags, t));
+                cleanup_free char *repo = NULL, *tag = NULL;
+                split_repo_tag(rt, &repo, &tag);
                 cleanup_json struct json_object *row =
-                    image_row(img, repo, "<none>", atp ? atp + 1 : "<none>", no_trunc);
+                    image_row(img, repo, tag ? tag : "<none>", digest_for(dg, repo), no_trunc);
                 if (cli_fmt_row(&fmt, row, err) < 0)
                     goto out;
             }
-            continue;
         }
-        for (size_t t = 0; t < n_tags; t++) {
-            const char *rt = json_object_get_string(json_object_array_get_idx(tags, t));
-            cleanup_free char *repo = NULL, *tag = NULL;
-            split_repo_tag(rt, &repo, &tag);
-            cleanup_json struct json_object *row =
-                image_row(img, repo, tag ? tag : "<none>", digest_for(dg, repo), no_trunc);
-            if (cli_fmt_row(&fmt, row, err) < 0)
-                goto out;
-        }
+        cli_fmt_flush(&fmt, stdout);
+        status = 0;
     }
-    cli_fmt_flush(&fmt, stdout);
-    status = 0;
 out:
     cli_fmt_free(&fmt);
     cli_strv_free(&filters);
@@ -610,13 +612,12 @@ image_prune(struct cli_global *g, int argc, char **argv, struct berth_err *err)
                                      {"filter", 0, CLI_FLAG_LIST, &filters, NULL}};
     struct cli_args args;
     int status = CLI_EXIT_USAGE;
-    cleanup_free char *path = NULL;
+    cleanup_free char *path = NULL, *fq = NULL;
     cleanup_json struct json_object *r = NULL;
     if (cli_flags_parse("image prune", flags, ARRAY_SIZE(flags), argc, argv, false, &args, err) < 0)
         goto out;
     cli_strv_add(&filters, all ? "dangling=false" : "dangling=true");
-    cleanup_free char *fq = cli_filters_query(&filters, err);
-    if (!fq)
+    if (!(fq = cli_filters_query(&filters, err)))
         goto out;
     status = 0;
     if (!force && !cli_confirm(all ? "WARNING! This will remove all images without at least one "
@@ -629,22 +630,24 @@ image_prune(struct cli_global *g, int argc, char **argv, struct berth_err *err)
     path = xasprintf("/images/prune?%s", fq + 1);
     if (cli_api(g, "POST", path, NULL, &r, err) < 0)
         goto out;
-    struct json_object *del = NULL;
-    if (json_object_object_get_ex(r, "ImagesDeleted", &del) &&
-        json_object_is_type(del, json_type_array) && json_object_array_length(del)) {
-        printf("Deleted Images:\n");
-        for (size_t i = 0; i < json_object_array_length(del); i++) {
-            struct json_object *it = json_object_array_get_idx(del, i);
-            if (*sfield(it, "Untagged"))
-                printf("untagged: %s\n", sfield(it, "Untagged"));
-            if (*sfield(it, "Deleted"))
-                printf("deleted: %s\n", sfield(it, "Deleted"));
+    {
+        struct json_object *del = NULL;
+        if (json_object_object_get_ex(r, "ImagesDeleted", &del) &&
+            json_object_is_type(del, json_type_array) && json_object_array_length(del)) {
+            printf("Deleted Images:\n");
+            for (size_t i = 0; i < json_object_array_length(del); i++) {
+                struct json_object *it = json_object_array_get_idx(del, i);
+                if (*sfield(it, "Untagged"))
+                    printf("untagged: %s\n", sfield(it, "Untagged"));
+                if (*sfield(it, "Deleted"))
+                    printf("deleted: %s\n", sfield(it, "Deleted"));
+            }
+            printf("\n");
         }
-        printf("\n");
+        cleanup_free char *s = cli_human_size((double)ifield(r, "SpaceReclaimed"));
+        printf("Total reclaimed space: %s\n", s);
+        status = 0;
     }
-    cleanup_free char *s = cli_human_size((double)ifield(r, "SpaceReclaimed"));
-    printf("Total reclaimed space: %s\n", s);
-    status = 0;
 out:
     cli_strv_free(&filters);
     return status;

@@ -228,7 +228,7 @@ cli_cmd_ps(struct cli_global *g, int argc, char **argv, struct berth_err *err)
     struct cli_args args;
     struct cli_fmt fmt = {0};
     int status = CLI_EXIT_USAGE;
-    cleanup_free char *fq = NULL, *path = NULL;
+    cleanup_free char *fq = NULL, *path = NULL, *limit = NULL;
     cleanup_json struct json_object *list = NULL;
     if (cli_flags_parse("ps", flags, ARRAY_SIZE(flags), argc, argv, false, &args, err) < 0)
         goto out;
@@ -263,7 +263,7 @@ cli_cmd_ps(struct cli_global *g, int argc, char **argv, struct berth_err *err)
     if (cli_fmt_init(&fmt, format, def, ps_columns, ARRAY_SIZE(ps_columns), err) < 0)
         goto out;
     status = CLI_EXIT_FAIL;
-    cleanup_free char *limit = last > 0 ? xasprintf("&limit=%lld", last) : xstrdup("");
+    limit = last > 0 ? xasprintf("&limit=%lld", last) : xstrdup("");
     path = xasprintf("/containers/json?all=%d&size=%d%s%s", all || last > 0 ? 1 : 0, size ? 1 : 0,
                      limit, fq);
     if (cli_api(g, "GET", path, NULL, &list, err) < 0)

@@ -455,23 +455,25 @@ system_prune(struct cli_global *g, int argc, char **argv, struct berth_err *err)
             goto out;
         }
     }
-    int64_t reclaimed = 0;
-    c_path = xasprintf("/containers/prune?%s", fq[0] ? fq + 1 : "");
-    if (prune_one(g, c_path, "ContainersDeleted", "Deleted Containers", &reclaimed, err) < 0)
-        goto out;
-    if (volumes) {
-        v_path = xasprintf("/volumes/prune?%s", fq[0] ? fq + 1 : "");
-        if (prune_one(g, v_path, "VolumesDeleted", "Deleted Volumes", &reclaimed, err) < 0)
+    {
+        int64_t reclaimed = 0;
+        c_path = xasprintf("/containers/prune?%s", fq[0] ? fq + 1 : "");
+        if (prune_one(g, c_path, "ContainersDeleted", "Deleted Containers", &reclaimed, err) < 0)
             goto out;
+        if (volumes) {
+            v_path = xasprintf("/volumes/prune?%s", fq[0] ? fq + 1 : "");
+            if (prune_one(g, v_path, "VolumesDeleted", "Deleted Volumes", &reclaimed, err) < 0)
+                goto out;
+        }
+        cleanup_free char *dangling =
+            cli_escape(all ? "{\"dangling\":{\"false\":true}}" : "{\"dangling\":{\"true\":true}}");
+        images_path = xasprintf("/images/prune?filters=%s", dangling);
+        if (prune_one(g, images_path, "ImagesDeleted", "Deleted Images", &reclaimed, err) < 0)
+            goto out;
+        cleanup_free char *s = cli_human_size((double)reclaimed);
+        printf("Total reclaimed space: %s\n", s);
+        status = 0;
     }
-    cleanup_free char *dangling =
-        cli_escape(all ? "{\"dangling\":{\"false\":true}}" : "{\"dangling\":{\"true\":true}}");
-    images_path = xasprintf("/images/prune?filters=%s", dangling);
-    if (prune_one(g, images_path, "ImagesDeleted", "Deleted Images", &reclaimed, err) < 0)
-        goto out;
-    cleanup_free char *s = cli_human_size((double)reclaimed);
-    printf("Total reclaimed space: %s\n", s);
-    status = 0;
 out:
     cli_strv_free(&filters);
     return status;

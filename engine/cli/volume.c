@@ -59,18 +59,20 @@ volume_create(struct cli_global *g, int argc, char **argv, struct berth_err *err
     if (args.n)
         name = args.v[0];
     status = CLI_EXIT_FAIL;
-    cleanup_json struct json_object *body = json_object_new_object();
-    json_object_object_add(body, "Name", json_object_new_string(name ? name : ""));
-    json_object_object_add(body, "Driver", json_object_new_string(driver));
-    json_object_object_add(body, "DriverOpts", kv_object(&opts));
-    json_object_object_add(body, "Labels", kv_object(&labels));
-    cleanup_json struct json_object *v = NULL;
-    if (cli_api(g, "POST", "/volumes/create", body, &v, err) < 0)
-        goto out;
-    struct json_object *n = NULL;
-    json_object_object_get_ex(v, "Name", &n);
-    printf("%s\n", n ? json_object_get_string(n) : "");
-    status = 0;
+    {
+        cleanup_json struct json_object *body = json_object_new_object();
+        json_object_object_add(body, "Name", json_object_new_string(name ? name : ""));
+        json_object_object_add(body, "Driver", json_object_new_string(driver));
+        json_object_object_add(body, "DriverOpts", kv_object(&opts));
+        json_object_object_add(body, "Labels", kv_object(&labels));
+        cleanup_json struct json_object *v = NULL;
+        if (cli_api(g, "POST", "/volumes/create", body, &v, err) < 0)
+            goto out;
+        struct json_object *n = NULL;
+        json_object_object_get_ex(v, "Name", &n);
+        printf("%s\n", n ? json_object_get_string(n) : "");
+        status = 0;
+    }
 out:
     cli_strv_free(&labels);
     cli_strv_free(&opts);
@@ -198,18 +200,20 @@ volume_prune(struct cli_global *g, int argc, char **argv, struct berth_err *err)
     path = xasprintf("/volumes/prune?%s", fq[0] ? fq + 1 : "");
     if (cli_api(g, "POST", path, NULL, &r, err) < 0)
         goto out;
-    struct json_object *del = NULL, *space = NULL;
-    if (json_object_object_get_ex(r, "VolumesDeleted", &del) &&
-        json_object_is_type(del, json_type_array) && json_object_array_length(del)) {
-        printf("Deleted Volumes:\n");
-        for (size_t i = 0; i < json_object_array_length(del); i++)
-            printf("%s\n", json_object_get_string(json_object_array_get_idx(del, i)));
-        printf("\n");
+    {
+        struct json_object *del = NULL, *space = NULL;
+        if (json_object_object_get_ex(r, "VolumesDeleted", &del) &&
+            json_object_is_type(del, json_type_array) && json_object_array_length(del)) {
+            printf("Deleted Volumes:\n");
+            for (size_t i = 0; i < json_object_array_length(del); i++)
+                printf("%s\n", json_object_get_string(json_object_array_get_idx(del, i)));
+            printf("\n");
+        }
+        json_object_object_get_ex(r, "SpaceReclaimed", &space);
+        cleanup_free char *s = cli_human_size((double)(space ? json_object_get_int64(space) : 0));
+        printf("Total reclaimed space: %s\n", s);
+        status = 0;
     }
-    json_object_object_get_ex(r, "SpaceReclaimed", &space);
-    cleanup_free char *s = cli_human_size((double)(space ? json_object_get_int64(space) : 0));
-    printf("Total reclaimed space: %s\n", s);
-    status = 0;
 out:
     cli_strv_free(&filters);
     return status;

@@ -1,0 +1,349 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+# berth, the CLI, against berthd over a real berth-supervisor: host selection, version and
+# info, bad flags (125 and docker's messages), --format paths, images (load, images, tag,
+# inspect, history, save, rmi), volumes, login/logout and their config file, pull and push
+# through a local registry, and containers (run -d/--rm/-i, ps, logs, exec, stop, rm, wait,
+# rename, inspect).
+
+bats_require_minimum_version 1.5.0
+
+load ../helpers
+load ../supervisor/supervisor-helpers
+load ../supervisor/registry-helpers
+load engine-helpers
+
+BERTH=$(bin_of engine/berth)
+
+setup() {
+	engine_setup
+	start_supervisor
+	start_berthd
+	C=$ID-c
+	V=$ID-v
+	on_teardown remove_all
+}
+
+teardown() {
+	engine_teardown
+}
+
+# berthcli ARGS...: berth against this test's berthd, bounded in time.
+berthcli() {
+	BERTH_HOST="unix://$ESOCK" timeout -k 5 120 "$BERTH" "$@"
+}
+
+remove_all() {
+	local c
+	for c in $(berthcli ps -aq 2>/dev/null); do
+		berthcli rm -f "$c" >/dev/null 2>&1 || true
+	done
+	berthcli volume rm -f "$V" >/dev/null 2>&1 || true
+}
+
+busybox_tar() {
+	local tar=${BATS_FILE_TMPDIR:?}/busybox.tar
+	if [ ! -s "$tar" ]; then
+		"$BERTH_SOURCE_DIR/contrib/busybox-image" "$tar" >&2 || fail "contrib/busybox-image failed"
+	fi
+	echo "$tar"
+}
+
+load_busybox_berth() {
+	run berthcli load -i "$(busybox_tar)"
+	assert_status 0
+	assert_output_contains "Loaded image: busybox:latest"
+}
+
+@test "berth: the host comes from -H, BERTH_HOST, then DOCKER_HOST" {
+	run env -u BERTH_HOST DOCKER_HOST="unix://$ESOCK" "$BERTH" version --format '{{.Server.ApiVersion}}'
+	assert_status 0
+	[ "$output" = 1.41 ]
+	# -H wins over the environment.
+	run env BERTH_HOST=unix:///nonexistent.sock "$BERTH" -H "unix://$ESOCK" info --format '{{.OSType}}'
+	assert_status 0
+	[ "$output" = linux ]
+	# BERTH_HOST wins over DOCKER_HOST.
+	run env BERTH_HOST=unix:///nonexistent.sock DOCKER_HOST="unix://$ESOCK" "$BERTH" info
+	assert_failure
+	assert_output_contains "Cannot connect to berthd at unix:///nonexistent.sock"
+	run env BERTH_HOST=tcp://127.0.0.1:2375 "$BERTH" info
+	assert_status 125
+	assert_output_contains "invalid host \`tcp://127.0.0.1:2375\` (from BERTH_HOST)"
+}
+
+@test "berth version and info" {
+	run berthcli version
+	assert_status 0
+	assert_output_contains "Client:"
+	assert_output_contains " API version:       1.41"
+	assert_output_contains "Server: berth"
+	assert_output_contains "  API version:      1.41 (minimum version 1.12)"
+	run berthcli info
+	assert_status 0
+	assert_output_contains " Containers: 0"
+	assert_output_contains " Storage Driver: overlay2"
+	assert_output_contains " Swarm: inactive"
+	run berthcli info --format '{{.Driver}} {{json .Swarm.LocalNodeState}} {{.Nope}}'
+	assert_status 0
+	[ "$output" = 'overlay2 "inactive" <no value>' ]
+	run berthcli system info -f '{{.Images}}'
+	assert_status 0
+	[ "$output" = 0 ]
+}
+
+@test "berth: bad flags, arguments and commands exit 125 (or 1) with docker's messages" {
+	run berthcli ps --bogus
+	assert_status 125
+	[ "${lines[0]}" = "unknown flag: --bogus" ]
+	[ "${lines[1]}" = "See 'berth ps --help'." ]
+	run berthcli images -x
+	assert_status 125
+	[ "${lines[0]}" = "unknown shorthand flag: 'x' in -x" ]
+	run berthcli ps -n many
+	assert_status 125
+	assert_output_contains 'invalid argument "many" for "-n, --last" flag'
+	run berthcli rm
+	assert_status 125
+	assert_output_contains '"berth rm" requires at least 1 argument.'
+	run berthcli run --memory lots busybox true
+	assert_status 125
+	assert_output_contains "invalid --memory: \`lots\`"
+	run berthcli run --restart sometimes busybox true
+	assert_status 125
+	assert_output_contains "invalid restart policy \`sometimes\`"
+	run berthcli run -p 80:80 busybox true
+	assert_status 125
+	assert_output_contains "publishing ports"
+	run berthcli frobnicate
+	assert_status 1
+	assert_output_contains "'frobnicate' is not a berth command"
+	run berthcli info --format '{{.Driver'
+	assert_failure
+	assert_output_contains "template: unclosed action"
+	run berthcli ps --help
+	assert_status 0
+	assert_output_contains "Usage:  berth ps [OPTIONS]"
+	# Nothing was created by the refused runs.
+	run berthcli ps -aq
+	assert_status 0
+	[ -z "$output" ]
+}
+
+@test "berth images: load, images, tag, inspect, history, save, rmi" {
+	load_busybox_berth
+	run berthcli images
+	assert_status 0
+	[ "$(echo "${lines[0]}" | tr -s ' ')" = "REPOSITORY TAG IMAGE ID CREATED SIZE" ]
+	assert_output_contains "busybox      latest"
+	local id
+	id=$(berthcli image inspect --format '{{.Id}}' busybox)
+	[[ "$id" == sha256:* ]]
+	run berthcli images -q
+	assert_status 0
+	[ "$output" = "${id:7:12}" ]
+	run berthcli images --no-trunc --format '{{.Repository}}:{{.Tag}} {{.ID}}'
+	assert_status 0
+	[ "$output" = "busybox:latest $id" ]
+
+	run berthcli tag busybox berth.test/other:v1
+	assert_status 0
+	run berthcli images --format '{{.Repository}} {{.Tag}}' berth.test/other
+	assert_status 0
+	[ "$output" = "berth.test/other v1" ]
+	run berthcli inspect --format '{{len .RepoTags}} {{index .RepoTags 0}} {{.Os}}' "${id:7:12}"
+	assert_status 0
+	[[ "$output" == "2 "*" linux" ]]
+	run berthcli inspect busybox
+	assert_status 0
+	[ "$(echo "$output" | jq -r '.[0].Id')" = "$id" ]
+	run berthcli history busybox
+	assert_status 0
+	[ "$(echo "${lines[0]}" | tr -s ' ')" = "IMAGE CREATED CREATED BY SIZE COMMENT" ]
+	run berthcli history -q --no-trunc busybox
+	assert_status 0
+	assert_output_contains "$id"
+
+	# save | load, through a file and through a pipe.
+	run berthcli save -o "$TMP/saved.tar" berth.test/other:v1
+	assert_status 0
+	tar -tf "$TMP/saved.tar" | grep -q manifest.json
+	run berthcli rmi berth.test/other:v1
+	assert_status 0
+	[ "$output" = "Untagged: berth.test/other:v1" ]
+	run berthcli rmi berth.test/other:v1
+	assert_status 1
+	assert_output_contains "Error response from daemon:"
+	run sh -c "BERTH_HOST=unix://$ESOCK $BERTH load < '$TMP/saved.tar'"
+	assert_status 0
+	assert_output_contains "Loaded image: berth.test/other:v1"
+	run berthcli save busybox
+	assert_status 0
+	berthcli save busybox | tar -t | grep -q manifest.json
+	run berthcli inspect nosuchthing
+	assert_status 1
+	assert_output_contains "Error: No such object: nosuchthing"
+	run berthcli rmi -f busybox berth.test/other:v1
+	assert_status 0
+	assert_output_contains "Deleted: $id"
+	run berthcli images -q
+	[ -z "$output" ]
+}
+
+@test "berth volume: create, ls, inspect, rm" {
+	run berthcli volume create --label team=a "$V"
+	assert_status 0
+	[ "$output" = "$V" ]
+	run berthcli volume ls
+	assert_status 0
+	[ "$(echo "${lines[0]}" | tr -s ' ')" = "DRIVER VOLUME NAME" ]
+	assert_output_contains "local     $V"
+	run berthcli volume ls -q
+	[ "$output" = "$V" ]
+	run berthcli volume inspect --format '{{.Name}} {{.Driver}} {{.Labels.team}}' "$V"
+	assert_status 0
+	[ "$output" = "$V local a" ]
+	run berthcli volume rm "$V"
+	assert_status 0
+	[ "$output" = "$V" ]
+	run berthcli volume rm "$V"
+	assert_status 1
+	assert_output_contains "Error response from daemon:"
+}
+
+@test "berth login/logout: docker's config.json, base64 auth, the file kept private" {
+	command -v docker-registry >/dev/null || skip "docker-registry is not installed"
+	start_registry reg
+	run berthcli login -u alice --password-stdin "$REG" <<<"s3cret"
+	assert_status 0
+	assert_output_contains "Login Succeeded"
+	local cfg=$DOCKER_CONFIG/config.json
+	[ "$(jq -r --arg r "$REG" '.auths[$r].auth' "$cfg")" = "$(printf alice:s3cret | base64)" ]
+	[ "$(stat -c %a "$cfg")" = 600 ]
+	# Other keys of the file survive.
+	jq '.detachKeys = "ctrl-x"' "$cfg" >"$cfg.new" && mv "$cfg.new" "$cfg"
+	run berthcli logout "$REG"
+	assert_status 0
+	[ "$output" = "Removing login credentials for $REG" ]
+	[ "$(jq -r --arg r "$REG" '.auths[$r] // "gone"' "$cfg")" = gone ]
+	[ "$(jq -r .detachKeys "$cfg")" = ctrl-x ]
+	run berthcli logout "$REG"
+	assert_status 0
+	[ "$output" = "Not logged in to $REG" ]
+	run berthcli login --password-stdin "$REG" </dev/null
+	assert_status 1
+	assert_output_contains "Must provide --username with --password-stdin"
+}
+
+@test "berth pull and push through a loopback registry, with progress lines" {
+	command -v docker-registry >/dev/null || skip "docker-registry is not installed"
+	require_skopeo
+	start_registry reg
+	skopeo copy -q --dest-tls-verify=false "oci-archive:$(image_archive)" "docker://$REG/x:latest"
+	run berthcli pull "$REG/x"
+	assert_status 0
+	assert_output_contains "latest: Pulling from x"
+	assert_output_contains "Pull complete"
+	assert_output_contains "Digest: sha256:"
+	assert_output_contains "Status: Downloaded newer image for $REG/x:latest"
+	[ "${lines[-1]}" = "$REG/x:latest" ]
+	run berthcli pull -q "$REG/x:latest"
+	assert_status 0
+	[ "$output" = "$REG/x:latest" ]
+	run berthcli pull "$REG/nothere"
+	assert_status 1
+	assert_output_contains "nothere"
+	run berthcli tag "$REG/x" "$REG/y:v2"
+	assert_status 0
+	run berthcli push "$REG/y:v2"
+	assert_status 0
+	assert_output_contains "v2: digest: sha256:"
+	skopeo inspect --tls-verify=false "docker://$REG/y:v2" >/dev/null
+	run berthcli images --digests --format '{{.Repository}} {{.Digest}}' "$REG/x"
+	assert_status 0
+	[[ "$output" == "$REG/x sha256:"* ]]
+}
+
+@test "berth run, ps, logs, exec, stop, rm: a detached container's life" {
+	load_busybox_berth
+	run berthcli run -d --name "$C" -e GREETING=hi busybox sh -c 'echo "$GREETING out"; echo err >&2; exec sleep 1000'
+	assert_status 0
+	local id=$output
+	[ "${#id}" = 64 ]
+	run berthcli ps
+	assert_status 0
+	[ "$(echo "${lines[0]}" | tr -s ' ')" = "CONTAINER ID IMAGE COMMAND CREATED STATUS PORTS NAMES" ]
+	assert_output_contains "${id:0:12}"
+	assert_output_contains "$C"
+	run berthcli ps -q --no-trunc
+	[ "$output" = "$id" ]
+	run berthcli ps --format '{{.Names}} {{.State}} {{.Image}}'
+	[ "$output" = "$C running busybox" ]
+	run berthcli inspect --format '{{.State.Status}} {{.Name}} {{index .Config.Env 0}}' "$C"
+	assert_status 0
+	[[ "$output" == "running /$C "* ]]
+	retry 50 0.1 sh -c "BERTH_HOST=unix://$ESOCK $BERTH logs $C 2>&1 | grep -q err"
+	run berthcli logs "$C"
+	assert_status 0
+	assert_output_contains "hi out"
+	# stdout and stderr stay apart.
+	[ "$(berthcli logs "$C" 2>/dev/null)" = "hi out" ]
+	run berthcli exec "$C" sh -c 'echo in $(pwd) as $(id -u); exit 4'
+	assert_status 4
+	[ "$output" = "in / as 0" ]
+	run sh -c "echo piped | BERTH_HOST=unix://$ESOCK $BERTH exec -i $C cat"
+	assert_status 0
+	[ "$output" = piped ]
+	run berthcli rename "$C" "$C-new"
+	assert_status 0
+	run berthcli stop -t 1 "$C-new"
+	assert_status 0
+	[ "$output" = "$C-new" ]
+	run berthcli wait "$C-new"
+	assert_status 0
+	[ "$output" = 137 ] || [ "$output" = 143 ]
+	run berthcli ps -q
+	[ -z "$output" ]
+	run berthcli ps -a --format '{{.Names}} {{.State}}'
+	[ "$output" = "$C-new exited" ]
+	run berthcli rm "$C-new"
+	assert_status 0
+	run berthcli rm "$C-new"
+	assert_status 1
+	assert_output_contains "Error response from daemon:"
+	run berthcli ps -aq
+	[ -z "$output" ]
+}
+
+@test "berth run: output, exit codes, --rm leaves nothing, stdin with -i" {
+	load_busybox_berth
+	run berthcli run --rm busybox echo hello from berth
+	assert_status 0
+	[ "$output" = "hello from berth" ]
+	run berthcli run --rm busybox sh -c 'echo out; echo err >&2; exit 3'
+	assert_status 3
+	assert_output_contains out
+	assert_output_contains err
+	run sh -c "echo through stdin | BERTH_HOST=unix://$ESOCK $BERTH run --rm -i busybox cat"
+	assert_status 0
+	[ "$output" = "through stdin" ]
+	run -127 berthcli run --rm busybox /no/such/command
+	assert_status 127
+	run berthcli run --rm busybox:nosuchtag true
+	assert_status 125
+	assert_output_contains "Unable to find image 'busybox:nosuchtag' locally"
+	run berthcli ps -aq
+	[ -z "$output" ]
+	# Without --rm the container stays, exited with its code.
+	run berthcli run --name "$C" busybox sh -c 'exit 7'
+	assert_status 7
+	run berthcli inspect -f '{{.State.ExitCode}} {{.State.Status}}' "$C"
+	[ "$output" = "7 exited" ]
+	run berthcli create --name "$C-2" -w /tmp busybox pwd
+	assert_status 0
+	run berthcli start -a "$C-2"
+	assert_status 0
+	[ "$output" = /tmp ]
+	run berthcli rm "$C" "$C-2"
+	assert_status 0
+}
