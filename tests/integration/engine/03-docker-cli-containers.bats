@@ -7,6 +7,11 @@
 # -e, -w), attach, stop, start, restart, rm, cp both ways, inspect, events, rename, pause and
 # unpause, top, kill -s, wait. The image is busybox:latest, berth's default image
 # (contrib/busybox-image), loaded with docker load.
+#
+# Every expectation here holds against dockerd 20.10 (Debian's docker.io) with runc and the
+# same image: to check a change to this file, point ESOCK at such a dockerd's socket in setup
+# instead of starting berthd (dockerd with --bridge=none prints a networking warning on stderr,
+# which has to be filtered from the output).
 
 load ../helpers
 load ../supervisor/supervisor-helpers
