@@ -7,19 +7,23 @@
  * engine.db with their UsageData (engine/volumes), and build cache is an empty list (berthd
  * does not build).
  *
- * Sizes: an image's Size counts every blob it needs; SharedSize is 0 when it shares no layer
- * (by diff ID) with another image, else -1, dockerd's "not computed", since the per-layer
- * sizes are not known here. LayersSize counts each image's blobs once per image.
+ * Sizes, as dockerd counts them: an image's Size is every blob it needs; its SharedSize the
+ * layers (by the digests of its manifest for its platform) that other images use too;
+ * LayersSize each distinct layer once. An image whose manifest cannot be read counts whole in
+ * LayersSize, with SharedSize -1 ("not computed").
  */
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "berth/supervisor/v1/content.pb-c.h"
 #include "berth/supervisor/v1/snapshots.pb-c.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/json.h"
+#include "common/log.h"
+#include "common/rpc.h"
 #include "engine/api/handlers.h"
 #include "engine/api/request.h"
 #include "engine/containers/containers.h"
@@ -28,6 +32,8 @@
 #include "engine/store/store.h"
 #include "engine/supervisor/client.h"
 #include "engine/volumes/volumes.h"
+
+#define MANIFEST_MAX (4 << 20)
 
 static struct json_object *
 get(struct json_object *o, const char *key)
@@ -113,26 +119,123 @@ n_users(struct json_object *containers, const char *id)
     return n;
 }
 
-static bool
-shares_layer(const struct eng_image_list *l, size_t self)
+/* A manifest or an index from the content store, as JSON (NULL with err). */
+static struct json_object *
+read_json(struct eng_daemon *d, const char *digest, struct berth_err *err)
 {
-    struct json_object *mine = get(get(l->images[self]->config, "rootfs"), "diff_ids");
-    for (size_t i = 0; i < json_object_array_length(mine); i++) {
-        const char *d = json_object_get_string(json_object_array_get_idx(mine, i));
-        for (size_t j = 0; j < l->n; j++) {
-            if (j == self)
-                continue;
-            struct json_object *theirs = get(get(l->images[j]->config, "rootfs"), "diff_ids");
-            for (size_t k = 0; k < json_object_array_length(theirs); k++)
-                if (strcmp(d, json_object_get_string(json_object_array_get_idx(theirs, k))) == 0)
-                    return true;
+    Berth__Supervisor__V1__ReadContentRequest r = BERTH__SUPERVISOR__V1__READ_CONTENT_REQUEST__INIT;
+    r.digest = (char *)digest;
+    struct berth_rpc_stream *s =
+        eng_sup_stream(d->sup, &berth__supervisor__v1__content__descriptor, "Read", &r.base, err);
+    if (!s)
+        return NULL;
+    cleanup_free char *buf = NULL;
+    size_t len = 0;
+    ProtobufCMessage *m = NULL;
+    int rc;
+    while ((rc = berth_rpc_stream_next(s, &m, err)) == 1) {
+        Berth__Supervisor__V1__ReadContentResponse *c = (void *)m;
+        /* Manifests and indexes are a few KiB; registries refuse them past 4 MiB. */
+        if (len + c->data.len <= MANIFEST_MAX) {
+            buf = xrealloc(buf, len + c->data.len + 1);
+            memcpy(buf + len, c->data.data, c->data.len);
         }
+        len += c->data.len;
+        protobuf_c_message_free_unpacked(m, NULL);
     }
+    eng_sup_stream_close(d->sup, s);
+    if (rc < 0)
+        return NULL;
+    if (len > MANIFEST_MAX) {
+        berth_err_fail(err, EFBIG, "`%s` is larger than a manifest can be", digest);
+        return NULL;
+    }
+    return berth_json_parse(buf ? buf : "", len, err);
+}
+
+/* The layers ([{digest, size}], a new reference) of img's manifest for its own platform,
+ * or NULL when they cannot be read (the sizes are then not shared ones). */
+static struct json_object *
+layers_of(struct eng_daemon *d, const struct eng_image *img)
+{
+    cleanup_err struct berth_err err = BERTH_ERR_INIT;
+    struct json_object *m = read_json(d, img->target, &err);
+    struct json_object *list = get(m, "manifests");
+    if (json_object_is_type(list, json_type_array)) {
+        /* An index: the manifest of the platform the config says. */
+        const char *os = get_str(img->config, "os"), *arch = get_str(img->config, "architecture");
+        cleanup_free char *want = NULL;
+        for (size_t i = 0; !want && os && arch && i < json_object_array_length(list); i++) {
+            struct json_object *e = json_object_array_get_idx(list, i);
+            const char *eos = get_str(get(e, "platform"), "os");
+            const char *earch = get_str(get(e, "platform"), "architecture");
+            if (eos && earch && strcmp(eos, os) == 0 && strcmp(earch, arch) == 0 &&
+                get_str(e, "digest"))
+                want = xstrdup(get_str(e, "digest"));
+        }
+        json_object_put(m);
+        m = want ? read_json(d, want, &err) : NULL;
+    }
+    struct json_object *layers = get(m, "layers");
+    struct json_object *out =
+        json_object_is_type(layers, json_type_array) ? json_object_get(layers) : NULL;
+    if (m)
+        json_object_put(m);
+    if (err.msg)
+        berth_debug("system df: layers of %s: %s", img->id, err.msg);
+    return out;
+}
+
+/* Layer sizes across images: how many images use each layer digest, and its size. */
+struct layer_use {
+    struct json_object *count; /* digest -> images using it */
+    struct json_object *size;  /* digest -> bytes */
+};
+
+static bool
+listed_before(struct json_object *layers, size_t k, const char *digest)
+{
+    for (size_t j = 0; j < k; j++)
+        if (strcmp(get_str(json_object_array_get_idx(layers, j), "digest") ?: "", digest) == 0)
+            return true;
     return false;
 }
 
+static void
+count_layers(struct layer_use *u, struct json_object *layers)
+{
+    for (size_t k = 0; k < json_object_array_length(layers); k++) {
+        struct json_object *e = json_object_array_get_idx(layers, k);
+        const char *digest = get_str(e, "digest");
+        if (!digest || listed_before(layers, k, digest))
+            continue;
+        struct json_object *n = get(u->count, digest);
+        json_object_object_add(u->count, digest,
+                               json_object_new_int(n ? json_object_get_int(n) + 1 : 1));
+        struct json_object *sz = get(e, "size");
+        json_object_object_add(u->size, digest, json_object_new_int64(json_object_get_int64(sz)));
+    }
+}
+
+/* The bytes of an image's layers that other images use too; -1 when unknown. */
+static int64_t
+shared_size(const struct layer_use *u, struct json_object *layers)
+{
+    if (!layers)
+        return -1;
+    int64_t n = 0;
+    for (size_t k = 0; k < json_object_array_length(layers); k++) {
+        const char *digest = get_str(json_object_array_get_idx(layers, k), "digest");
+        if (digest && !listed_before(layers, k, digest) &&
+            json_object_get_int(get(u->count, digest)) > 1)
+            n += json_object_get_int64(get(u->size, digest));
+    }
+    return n;
+}
+
 static struct json_object *
-image_entry(const struct eng_image_list *l, size_t i, struct json_object *containers)
+image_entry(const struct eng_image_list *l, size_t i, struct json_object *containers,
+            int64_t shared)
 {
     const struct eng_image *img = l->images[i];
     struct json_object *tags = json_object_new_array();
@@ -154,7 +257,7 @@ image_entry(const struct eng_image_list *l, size_t i, struct json_object *contai
     json_object_object_add(o, "ParentId", json_object_new_string(""));
     json_object_object_add(o, "RepoDigests", digests);
     json_object_object_add(o, "RepoTags", tags);
-    json_object_object_add(o, "SharedSize", json_object_new_int(shares_layer(l, i) ? -1 : 0));
+    json_object_object_add(o, "SharedSize", json_object_new_int64(shared));
     json_object_object_add(o, "Size", json_object_new_int64(img->size));
     json_object_object_add(o, "VirtualSize", json_object_new_int64(img->size));
     return o;
@@ -171,14 +274,32 @@ ENG_API_HANDLER(eng_api_system_df)
         return -1;
     }
     struct json_object *ctrs = containers(req->d, &l);
-    struct json_object *images = json_object_new_array();
-    int64_t layers = 0;
+    struct layer_use u = {json_object_new_object(), json_object_new_object()};
+    struct json_object **layers = xzalloc((l.n + 1) * sizeof(*layers));
+    int64_t total = 0;
     for (size_t i = 0; i < l.n; i++) {
-        json_object_array_add(images, image_entry(&l, i, ctrs));
-        layers += l.images[i]->size;
+        layers[i] = layers_of(req->d, l.images[i]);
+        if (layers[i])
+            count_layers(&u, layers[i]);
+        else
+            total += l.images[i]->size; /* its layers unknown: all of it, once */
     }
+    json_object_object_foreach(u.size, digest, sz)
+    {
+        (void)digest;
+        total += json_object_get_int64(sz);
+    }
+    struct json_object *images = json_object_new_array();
+    for (size_t i = 0; i < l.n; i++) {
+        json_object_array_add(images, image_entry(&l, i, ctrs, shared_size(&u, layers[i])));
+        if (layers[i])
+            json_object_put(layers[i]);
+    }
+    free(layers);
+    json_object_put(u.count);
+    json_object_put(u.size);
     struct json_object *o = json_object_new_object();
-    json_object_object_add(o, "LayersSize", json_object_new_int64(layers));
+    json_object_object_add(o, "LayersSize", json_object_new_int64(total));
     json_object_object_add(o, "Images", images);
     json_object_object_add(o, "Containers", ctrs);
     json_object_object_add(o, "Volumes", w.list);

@@ -192,6 +192,20 @@ image untag" ]
 	assert_status 0
 	assert_output_contains "$REG/x"
 
+	# A second image with the same layer (an index whose amd64 config differs): the layer
+	# counts once in LayersSize and is shared by both.
+	local layer
+	layer=$(skopeo inspect --tls-verify=false --raw "docker://$REG/x:latest" | jq '[.layers[].size] | add')
+	run api /system/df
+	[ "$(api_body | jq '"\(.LayersSize) \(.Images[0].SharedSize)"')" = "\"$layer 0\"" ]
+	index_layout "$TMP/two"
+	skopeo copy -q --all --dest-tls-verify=false "oci:$TMP/two" "docker://$REG/two:latest"
+	dockercli pull -q "$REG/two"
+	run api /system/df
+	[ "$(api_body | jq '.Images | length')" = 2 ]
+	[ "$(api_body | jq -c '[.LayersSize, [.Images[].SharedSize]]')" = "[$layer,[$layer,$layer]]" ]
+	dockercli rmi "$REG/two" >/dev/null
+
 	# A container with a file in its layer and a volume with a file in it.
 	load_busybox
 	dockercli volume create data >/dev/null
