@@ -67,6 +67,9 @@ cli_cmd_exec(struct cli_global *g, int argc, char **argv, struct berth_err *err)
         json_object_object_add(body, "AttachStdout", json_object_new_boolean(attach));
         json_object_object_add(body, "AttachStderr", json_object_new_boolean(attach));
         json_object_object_add(body, "Tty", json_object_new_boolean(tty));
+        struct json_object *console = tty ? cli_console_size() : NULL;
+        if (console)
+            json_object_object_add(body, "ConsoleSize", console);
         json_object_object_add(body, "Privileged", json_object_new_boolean(privileged));
         if (workdir)
             json_object_object_add(body, "WorkingDir", json_object_new_string(workdir));

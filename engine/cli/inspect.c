@@ -91,11 +91,17 @@ cli_cmd_inspect(struct cli_global *g, int argc, char **argv, struct berth_err *e
     if (format && strcmp(format, "json") != 0 && !(t = cli_tmpl_parse(format, err)))
         return CLI_EXIT_USAGE;
     cleanup_json struct json_object *all = json_object_new_array();
+    cleanup_free char *errors = xstrdup("");
     int status = 0;
     for (int i = 0; i < args.n; i++) {
         struct json_object *o = find(g, type, args.v[i], size, err);
         if (!o) {
-            cli_report_error(err);
+            /* docker prints what it found first, then what it did not. */
+            cleanup_free char *m = berth_err_string(err);
+            char *more = xasprintf("%s%s\n", errors, m);
+            free(errors);
+            errors = more;
+            berth_err_clear(err);
             status = CLI_EXIT_FAIL;
             continue;
         }
@@ -115,5 +121,7 @@ cli_cmd_inspect(struct cli_global *g, int argc, char **argv, struct berth_err *e
     if (!t)
         cli_print_json_indented(stdout, all);
     cli_tmpl_free(t);
+    fflush(stdout);
+    fputs(errors, stderr);
     return status;
 }

@@ -35,10 +35,34 @@ cli_print_format(const char *format, struct json_object *obj, struct berth_err *
 void
 cli_print_json_indented(FILE *out, struct json_object *obj)
 {
+    /* json-c indents by two spaces; docker by four. Strings hold no raw newline, so each
+     * line's leading spaces are the indentation, and doubling them is enough. json-c also
+     * opens an empty array or object on one line and closes it on the next, where docker
+     * prints "[]" and "{}". */
     const char *s = json_object_to_json_string_ext(
-        obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE |
-                 JSON_C_TO_STRING_PRETTY_TAB);
-    fprintf(out, "%s\n", s);
+        obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+    while (*s) {
+        size_t sp = strspn(s, " ");
+        for (size_t i = 0; i < 2 * sp; i++)
+            fputc(' ', out);
+        s += sp;
+        size_t n = strcspn(s, "\n");
+        fwrite(s, 1, n, out);
+        s += n;
+        if (*s == '\n')
+            s++;
+        char open = n ? s[-1 - (s[-1] == '\n')] : 0;
+        if (open == '[' || open == '{') {
+            const char *next = s + strspn(s, " ");
+            if (*next == (open == '[' ? ']' : '}')) {
+                fputc(*next, out);
+                s = next + 1;
+                if (*s == '\n')
+                    s++;
+            }
+        }
+        fputc('\n', out);
+    }
 }
 
 char *

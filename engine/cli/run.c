@@ -24,6 +24,7 @@
 #include "engine/cli/output.h"
 #include "engine/cli/progress.h"
 #include "engine/cli/runopts.h"
+#include "engine/cli/stream.h"
 
 #define EXIT_DAEMON     125
 #define EXIT_CANNOT_RUN 126
@@ -63,6 +64,13 @@ create(const struct cli_global *g, const struct cli_runopts *o, char **id, struc
     cleanup_json struct json_object *body = cli_runopts_body(o, err);
     if (!body)
         return -1;
+    /* The terminal's size from the start, so that the first lines are not laid out for a
+     * 0x0 terminal before the resize that follows the start arrives. */
+    struct json_object *console = o->tty ? cli_console_size() : NULL, *hc = NULL;
+    if (console && json_object_object_get_ex(body, "HostConfig", &hc))
+        json_object_object_add(hc, "ConsoleSize", console);
+    else
+        json_object_put(console);
     if (o->pull && strcmp(o->pull, "missing") && strcmp(o->pull, "always") &&
         strcmp(o->pull, "never"))
         return berth_err_fail(err, EINVAL,

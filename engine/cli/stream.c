@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -199,6 +200,18 @@ cli_resize(const struct cli_global *g, const char *resize, struct berth_err *err
     return cli_api(g, "POST", path, NULL, NULL, err);
 }
 
+struct json_object *
+cli_console_size(void)
+{
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0)
+        return NULL;
+    struct json_object *a = json_object_new_array();
+    json_object_array_add(a, json_object_new_int(ws.ws_row));
+    json_object_array_add(a, json_object_new_int(ws.ws_col));
+    return a;
+}
+
 /* SIGWINCH only writes a byte to this pipe, which the loop polls. */
 static int winch_pipe[2] = {-1, -1};
 
@@ -246,8 +259,15 @@ cli_hijack_pump(const struct cli_global *g, struct cli_hijack *h, const struct c
         sa.sa_flags = SA_RESTART;
         sigaction(SIGWINCH, &sa, &old_sa);
         winch = true;
-        cleanup_err struct berth_err rerr = BERTH_ERR_INIT;
-        cli_resize(g, o->resize, &rerr);
+        /* The process may not have its terminal yet when the first resize comes (an exec
+         * starts after its stream is open): try again for a second, as docker does. */
+        for (int i = 0; i < 10; i++) {
+            cleanup_err struct berth_err rerr = BERTH_ERR_INIT;
+            if (cli_resize(g, o->resize, &rerr) == 0)
+                break;
+            struct timespec ts = {0, 100 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
     }
     if (h->pending_len && output(&d, o->tty, h->pending, h->pending_len, err) < 0)
         goto out;

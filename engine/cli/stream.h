@@ -56,4 +56,8 @@ int cli_hijack_pump(const struct cli_global *g, struct cli_hijack *h, const stru
  * (a container that has just exited cannot be resized). */
 int cli_resize(const struct cli_global *g, const char *resize, struct berth_err *err);
 
+/* The terminal's size as docker's ConsoleSize ([height, width]) for a create or exec body,
+ * or NULL when stdout is not a terminal. A new reference. */
+struct json_object *cli_console_size(void);
+
 #endif

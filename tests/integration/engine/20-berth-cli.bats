@@ -347,3 +347,81 @@ load_busybox_berth() {
 	run berthcli rm "$C" "$C-2"
 	assert_status 0
 }
+
+@test "berth: a terminal for run -it and exec -t, its exit code, its size" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	load_busybox_berth
+	# script gives berth a terminal; the shell inside reads the lines typed into it.
+	run sh -c "printf 'echo typed-\$((6*7))\nexit 5\n' | BERTH_HOST=unix://$ESOCK script -qec '$BERTH run --rm -it busybox sh' /dev/null"
+	assert_status 5
+	assert_output_contains "typed-42"
+	run sh -c "BERTH_HOST=unix://$ESOCK script -qec '$BERTH run --rm -t busybox sh -c \"tty; exit 2\"' /dev/null"
+	assert_status 2
+	assert_output_contains "/dev/pts/"
+	run berthcli run -d --name "$C" busybox sleep 1000
+	assert_status 0
+	# The size follows the terminal: sent once the process runs (and on SIGWINCH), so the
+	# command looks at it a moment later.
+	run sh -c "BERTH_HOST=unix://$ESOCK script -qec 'stty cols 91 rows 17; $BERTH exec -t $C sh -c \"sleep 1; stty size\"' /dev/null </dev/null"
+	assert_status 0
+	assert_output_contains "17 91"
+	run sh -c "BERTH_HOST=unix://$ESOCK script -qec 'stty cols 83 rows 19; $BERTH run --rm -t busybox sh -c \"sleep 1; stty size\"' /dev/null </dev/null"
+	assert_status 0
+	assert_output_contains "19 83"
+	run berthcli exec -i -t "$C" true </dev/null
+	assert_status 1
+	assert_output_contains "the input device is not a TTY"
+}
+
+@test "berth: attach, top, pause/unpause, kill -s, events, system df, inspect's JSON" {
+	load_busybox_berth
+	run berthcli run -d --name "$C" busybox sh -c 'sleep 5; echo late; exit 6'
+	assert_status 0
+	run berthcli top "$C"
+	assert_status 0
+	[ "$(echo "${lines[0]}" | tr -s ' ')" = "UID PID PPID C STIME TTY TIME CMD" ]
+	assert_output_contains "sleep 5"
+	run berthcli attach "$C"
+	assert_status 6
+	assert_output_contains late
+	run berthcli run -d --name "$C-2" busybox sleep 1000
+	assert_status 0
+	run berthcli rm "$C"
+	assert_status 0
+	C=$C-2
+	run berthcli pause "$C"
+	assert_status 0
+	run berthcli ps --format '{{.Status}}'
+	[[ "$output" == *"(Paused)" ]]
+	run berthcli unpause "$C"
+	assert_status 0
+	run berthcli kill -s KILL "$C"
+	assert_status 0
+	[ "$output" = "$C" ]
+	run berthcli wait "$C"
+	[ "$output" = 137 ]
+	run berthcli events --since 5m --until 0s --filter type=container --filter event=pause \
+		--format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}'
+	assert_status 0
+	[ "$output" = "container pause $C" ]
+	run berthcli events --since 5m --until 0s --filter event=unpause
+	assert_status 0
+	[[ "$output" == *" container unpause "*"name=$C"* ]]
+	run berthcli system df
+	assert_status 0
+	[ "$(echo "${lines[0]}" | tr -s ' ')" = "TYPE TOTAL ACTIVE SIZE RECLAIMABLE" ]
+	assert_output_contains "Images          1"
+	# inspect prints docker's layout: four spaces, "[]" for nothing found.
+	run berthcli inspect "$C"
+	assert_status 0
+	[ "${lines[1]}" = "    {" ]
+	[[ "${lines[2]}" == '        "Id": "'* ]]
+	run berthcli volume inspect nosuchvolume
+	assert_status 1
+	[ "${lines[0]}" = "[]" ]
+	assert_output_contains "Error: No such volume: nosuchvolume"
+	run berthcli ps -a --format 'table {{.Names}}\t{{.State}}'
+	assert_status 0
+	[ "$(echo "${lines[0]}" | tr -s ' ')" = "NAMES STATE" ]
+	[ "$(echo "${lines[1]}" | tr -s ' ')" = "$C exited" ]
+}
