@@ -47,11 +47,10 @@ values_of(const char *key, struct json_object *val, struct json_object **out, st
             json_object_array_add(a, json_object_get(v));
         }
     } else if (json_object_is_type(val, json_type_object)) {
+        /* Only the keys count: dockerd matches {"v": false} as it matches {"v": true}. */
         json_object_object_foreach(val, k, b)
         {
-            /* {"v": false} is how old clients wrote "not this one"; dockerd ignores it. */
-            if (json_object_is_type(b, json_type_boolean) && !json_object_get_boolean(b))
-                continue;
+            (void)b;
             json_object_array_add(a, json_object_new_string(k));
         }
     } else {

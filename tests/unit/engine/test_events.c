@@ -282,6 +282,7 @@ test_eng_events_filter(void **state)
     assert_true(matches("{\"type\":{\"image\":true}}", "image", "tag", "sha256:1", img));
     assert_false(matches("{\"type\":{\"container\":true}}", "image", "tag", "sha256:1", img));
     assert_true(matches("{\"type\":[\"container\",\"image\"]}", "image", "tag", "sha256:1", img));
+    assert_true(matches("{\"type\":{\"image\":false}}", "image", "tag", "sha256:1", img));
     assert_true(matches("{\"event\":{\"tag\":true}}", "image", "tag", "sha256:1", img));
     assert_false(matches("{\"event\":{\"tag\":true}}", "image", "untag", "sha256:1", img));
     /* Keys AND, values OR. */
