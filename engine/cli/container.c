@@ -34,14 +34,20 @@ cli_container_inspect(const struct cli_global *g, const char *id, struct json_ob
     return cli_api(g, "GET", path, NULL, out, err);
 }
 
-/* The wait request; cancel (may be NULL) abandons it when it turns true. */
+/* The wait request; cancel (may be NULL) abandons it when it turns true; on_status (may be
+ * NULL) hears when the daemon has taken the request in. */
 static int
 wait_request(const struct cli_global *g, const char *id, const char *condition, int64_t *code,
-             const volatile bool *cancel, struct berth_err *err)
+             const volatile bool *cancel, void (*on_status)(void *, long), void *opaque,
+             struct berth_err *err)
 {
     cleanup_free char *path = xasprintf("/containers/%s/wait%s%s", id,
                                         condition ? "?condition=" : "", condition ? condition : "");
-    struct cli_request req = {.method = "POST", .path = path, .cancel = cancel};
+    struct cli_request req = {.method = "POST",
+                              .path = path,
+                              .cancel = cancel,
+                              .on_status = on_status,
+                              .status_opaque = opaque};
     struct cli_response resp;
     if (cli_http_do(g, &req, &resp, err) < 0) {
         cli_response_free(&resp);
@@ -67,11 +73,13 @@ int
 cli_container_wait(const struct cli_global *g, const char *id, const char *condition, int64_t *code,
                    struct berth_err *err)
 {
-    return wait_request(g, id, condition, code, NULL, err);
+    return wait_request(g, id, condition, code, NULL, NULL, NULL, err);
 }
 
 /* The wait runs on its own thread and connection: it must be asked before the start, and it
- * answers only when the container is done. cancel abandons it when the run fails first. */
+ * answers only when the container is done. The daemon answers its headers as soon as the
+ * waiter is registered (as dockerd does), which is when the start may go: `taken` turns true
+ * then, or when the request ended early. cancel abandons it when the run fails first. */
 struct waiter {
     const struct cli_global *g;
     const char *id;
@@ -80,28 +88,63 @@ struct waiter {
     struct berth_err err;
     int rc;
     volatile bool cancel;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool taken;
 };
+
+static void
+wait_taken(void *opaque, long status)
+{
+    struct waiter *w = opaque;
+    pthread_mutex_lock(&w->lock);
+    w->taken = true;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
 
 static void *
 wait_thread(void *opaque)
 {
     struct waiter *w = opaque;
-    w->rc = wait_request(w->g, w->id, w->condition, &w->code, &w->cancel, &w->err);
+    w->rc = wait_request(w->g, w->id, w->condition, &w->code, &w->cancel, wait_taken, w, &w->err);
+    wait_taken(w, 0);
     return NULL;
+}
+
+/* Until the daemon has the wait, at most a few seconds (a daemon that holds back its
+ * headers still gets its start, late). */
+static void
+wait_until_taken(struct waiter *w)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    pthread_mutex_lock(&w->lock);
+    while (!w->taken)
+        if (pthread_cond_timedwait(&w->cond, &w->lock, &until) != 0)
+            break;
+    pthread_mutex_unlock(&w->lock);
 }
 
 int
 cli_container_attach_run(const struct cli_global *g, const char *id, bool start, bool tty,
-                         bool use_stdin, bool wait, const char *wait_condition, int64_t *code,
-                         struct berth_err *err)
+                         bool use_stdin, bool wait, const char *wait_condition, bool sig_proxy,
+                         int64_t *code, struct berth_err *err)
 {
     struct cli_hijack h;
     cleanup_free char *resize = xasprintf("/containers/%s/resize", id);
+    cleanup_free char *kill = xasprintf("/containers/%s/kill", id);
     cleanup_free char *path = xasprintf("/containers/%s/attach?stream=1&stdout=1&stderr=1%s", id,
                                         use_stdin ? "&stdin=1" : "");
     if (cli_hijack_open(g, "POST", path, NULL, &h, err) < 0)
         return -1;
-    struct waiter w = {.g = g, .id = id, .condition = wait_condition, .err = BERTH_ERR_INIT};
+    struct waiter w = {.g = g,
+                       .id = id,
+                       .condition = wait_condition,
+                       .err = BERTH_ERR_INIT,
+                       .lock = PTHREAD_MUTEX_INITIALIZER,
+                       .cond = PTHREAD_COND_INITIALIZER};
     pthread_t th;
     bool waiting = false;
     int rc = -1;
@@ -111,17 +154,17 @@ cli_container_attach_run(const struct cli_global *g, const char *id, bool start,
             goto out;
         }
         waiting = true;
-        /* Give the wait request a moment to reach the daemon before the container can
-         * exit; a container that outruns it is still caught by the condition. */
-        struct timespec ts = {0, 20 * 1000 * 1000};
-        nanosleep(&ts, NULL);
+        wait_until_taken(&w);
     }
     if (start) {
         cleanup_free char *spath = xasprintf("/containers/%s/start", id);
         if (cli_api(g, "POST", spath, NULL, NULL, err) < 0)
             goto out;
     }
-    struct cli_pump_opts o = {.tty = tty, .use_stdin = use_stdin, .resize = tty ? resize : NULL};
+    struct cli_pump_opts o = {.tty = tty,
+                              .use_stdin = use_stdin,
+                              .resize = tty ? resize : NULL,
+                              .kill = sig_proxy ? kill : NULL};
     if (cli_hijack_pump(g, &h, &o, err) < 0)
         goto out;
     rc = 0;
@@ -596,8 +639,8 @@ cli_cmd_attach(struct cli_global *g, int argc, char **argv, struct berth_err *er
     }
     int64_t code = 0;
     if (cli_container_attach_run(g, args.v[0], false, config_bool(c, "Tty"),
-                                 !no_stdin && config_bool(c, "OpenStdin"), true, NULL, &code,
-                                 err) < 0)
+                                 !no_stdin && config_bool(c, "OpenStdin"), true, NULL, sig_proxy,
+                                 &code, err) < 0)
         return CLI_EXIT_FAIL;
     return (int)code;
 }
@@ -632,7 +675,7 @@ cli_cmd_start(struct cli_global *g, int argc, char **argv, struct berth_err *err
     int64_t code = 0;
     if (cli_container_attach_run(g, args.v[0], true, config_bool(c, "Tty"),
                                  interactive && config_bool(c, "OpenStdin"), true, "next-exit",
-                                 &code, err) < 0)
+                                 true, &code, err) < 0)
         return CLI_EXIT_FAIL;
     return (int)code;
 }

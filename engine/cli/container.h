@@ -23,9 +23,10 @@ int cli_container_inspect(const struct cli_global *g, const char *id, struct jso
 
 /* Attach to a container that may not have started yet, start it when start is true, copy
  * its stdio until it ends, and leave its exit code in *code when wait is true (the wait is
- * asked for before the start, so it cannot miss the exit). tty, use_stdin: as for the pump. */
+ * asked for before the start, so it cannot miss the exit). tty, use_stdin: as for the pump;
+ * sig_proxy: signals to berth go on to the container (without a terminal). */
 int cli_container_attach_run(const struct cli_global *g, const char *id, bool start, bool tty,
-                             bool use_stdin, bool wait, const char *wait_condition, int64_t *code,
-                             struct berth_err *err);
+                             bool use_stdin, bool wait, const char *wait_condition, bool sig_proxy,
+                             int64_t *code, struct berth_err *err);
 
 #endif

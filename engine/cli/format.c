@@ -409,11 +409,14 @@ val_text(const struct val *v)
     return b.s;
 }
 
+static void change_case(char *s, int how);
+
 /* ---- running ------------------------------------------------------------------------------- */
 
 struct run {
     struct json_object *dot;
     struct berth_err *err;
+    bool header; /* a table's header line: an unknown field prints as its name in capitals */
 };
 
 /* A field path (".A.B") from dot. A field of a non-object is an error, as in Go; a missing
@@ -456,8 +459,19 @@ eval_word(struct run *r, const char *w, struct val *out)
 {
     out->missing = false;
     out->o = NULL;
-    if (w[0] == '.')
-        return eval_path(r->dot, w, out, r->err);
+    if (w[0] == '.') {
+        if (eval_path(r->dot, w, out, r->err) < 0)
+            return -1;
+        if (r->header && out->missing && w[1]) {
+            /* A column without a known header: its field's name, as a header should read. */
+            const char *last = strrchr(w, '.') + 1;
+            cleanup_free char *h = xstrdup(last);
+            change_case(h, 0);
+            out->missing = false;
+            out->o = json_object_new_string(h);
+        }
+        return 0;
+    }
     if (w[0] == '"' || w[0] == '`') {
         size_t n = strlen(w);
         struct buf b = {0};
@@ -788,10 +802,11 @@ run_nodes(struct run *r, const struct node *n, struct buf *b)
     return 0;
 }
 
-char *
-cli_tmpl_exec(const struct cli_tmpl *t, struct json_object *data, struct berth_err *err)
+static char *
+exec_template(const struct cli_tmpl *t, struct json_object *data, bool header,
+              struct berth_err *err)
 {
-    struct run r = {.dot = data, .err = err};
+    struct run r = {.dot = data, .err = err, .header = header};
     struct buf b = {0};
     buf_str(&b, "");
     if (run_nodes(&r, t->root, &b) < 0) {
@@ -799,6 +814,12 @@ cli_tmpl_exec(const struct cli_tmpl *t, struct json_object *data, struct berth_e
         return NULL;
     }
     return b.s;
+}
+
+char *
+cli_tmpl_exec(const struct cli_tmpl *t, struct json_object *data, struct berth_err *err)
+{
+    return exec_template(t, data, false, err);
 }
 
 /* ---- tables -------------------------------------------------------------------------------- */
@@ -857,7 +878,7 @@ cli_fmt_flush(struct cli_fmt *f, FILE *out)
         return;
     cleanup_err struct berth_err err = BERTH_ERR_INIT;
     struct json_object *hd = header_data(f);
-    char *header = cli_tmpl_exec(f->tmpl, hd, &err);
+    char *header = exec_template(f->tmpl, hd, true, &err);
     json_object_put(hd);
     char **all = xmalloc((f->n_lines + 1) * sizeof(*all));
     size_t n = 0;

@@ -63,6 +63,8 @@ on_header(char *data, size_t size, size_t nmemb, void *opaque)
         const char *sp = memchr(data, ' ', len);
         if (sp)
             x->status = strtol(sp + 1, NULL, 10);
+        if (x->req->on_status && x->status >= 200)
+            x->req->on_status(x->req->status_opaque, x->status);
     }
     static const char stat_hdr[] = "X-Docker-Container-Path-Stat:";
     if (len > sizeof(stat_hdr) && strncasecmp(data, stat_hdr, sizeof(stat_hdr) - 1) == 0) {

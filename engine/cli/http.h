@@ -29,6 +29,9 @@ struct cli_request {
      * not kept). Returning -1 stops the transfer with that err. */
     int (*on_data)(void *opaque, const char *data, size_t len, struct berth_err *err);
     void *opaque;
+    /* When not NULL, called once the status line has arrived (before any body). */
+    void (*on_status)(void *opaque, long status);
+    void *status_opaque;
     /* When not NULL, the transfer is abandoned (within a second) once *cancel is true. */
     const volatile bool *cancel;
 };

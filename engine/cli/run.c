@@ -184,7 +184,7 @@ run_or_create(struct cli_global *g, int argc, char **argv, bool run, struct bert
     }
     int64_t code = 0;
     if (cli_container_attach_run(g, id, true, o.tty, o.interactive, true,
-                                 o.rm ? "removed" : "next-exit", &code, err) < 0) {
+                                 o.rm ? "removed" : "next-exit", o.sig_proxy, &code, err) < 0) {
         status = start_failure_status(err);
         if (o.rm)
             remove_after_failure(g, id);

@@ -212,19 +212,75 @@ cli_console_size(void)
     return a;
 }
 
-/* SIGWINCH only writes a byte to this pipe, which the loop polls. */
-static int winch_pipe[2] = {-1, -1};
+/* A signal handler only writes the signal's number to this pipe, which the loop polls:
+ * SIGWINCH for a resize, the proxied ones to pass on to the container. */
+static int sig_pipe[2] = {-1, -1};
+
+static const int proxied[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
 static void
-on_winch(int sig)
+on_signal(int sig)
 {
     int saved = errno;
-    char c = 0;
-    if (write(winch_pipe[1], &c, 1) < 0) {
-        /* The pipe is full: a resize is already pending. */
+    unsigned char c = (unsigned char)sig;
+    if (write(sig_pipe[1], &c, 1) < 0) {
+        /* The pipe is full: the loop is far behind; this one is dropped. */
     }
     errno = saved;
-    (void)sig;
+}
+
+/* Handle the signals the pump watches; old[] gets the previous actions (indexed by signal). */
+static void
+catch_signals(bool winch, bool proxy, struct sigaction *old)
+{
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    if (winch)
+        sigaction(SIGWINCH, &sa, &old[SIGWINCH]);
+    for (size_t i = 0; proxy && i < ARRAY_SIZE(proxied); i++)
+        sigaction(proxied[i], &sa, &old[proxied[i]]);
+}
+
+static void
+restore_signals(bool winch, bool proxy, const struct sigaction *old)
+{
+    if (winch)
+        sigaction(SIGWINCH, &old[SIGWINCH], NULL);
+    for (size_t i = 0; proxy && i < ARRAY_SIZE(proxied); i++)
+        sigaction(proxied[i], &old[proxied[i]], NULL);
+}
+
+/* The first resize, retried: the process may not have its terminal yet when it comes (an
+ * exec starts after its stream is open), so for a second, as docker does. */
+static void
+first_resize(const struct cli_global *g, const char *resize)
+{
+    for (int i = 0; i < 10; i++) {
+        cleanup_err struct berth_err rerr = BERTH_ERR_INIT;
+        if (cli_resize(g, resize, &rerr) == 0)
+            return;
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void
+handle_signals(const struct cli_global *g, const struct cli_pump_opts *o)
+{
+    unsigned char sigs[64];
+    ssize_t n;
+    while ((n = read(sig_pipe[0], sigs, sizeof(sigs))) > 0) {
+        for (ssize_t i = 0; i < n; i++) {
+            cleanup_err struct berth_err e = BERTH_ERR_INIT;
+            if (sigs[i] == SIGWINCH) {
+                cli_resize(g, o->resize, &e);
+                continue;
+            }
+            cleanup_free char *path = xasprintf("%s?signal=%d", o->kill, sigs[i]);
+            cli_api(g, "POST", path, NULL, NULL, &e);
+        }
+    }
 }
 
 /* Write what came from the container: frames unless there is a terminal. */
@@ -244,8 +300,8 @@ cli_hijack_pump(const struct cli_global *g, struct cli_hijack *h, const struct c
     bool raw = false;
     struct cli_demux d = {0};
     int rc = -1;
-    struct sigaction old_sa;
-    bool winch = false;
+    struct sigaction old[NSIG];
+    bool winch = o->tty && o->resize, proxy = !o->tty && o->kill, signals = false;
     if (o->tty && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {
         struct termios t = saved;
         cfmakeraw(&t);
@@ -253,22 +309,12 @@ cli_hijack_pump(const struct cli_global *g, struct cli_hijack *h, const struct c
         if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0)
             raw = true;
     }
-    if (o->tty && o->resize && pipe2(winch_pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
-        struct sigaction sa = {.sa_handler = on_winch};
-        sigemptyset(&sa.sa_mask);
-        sa.sa_flags = SA_RESTART;
-        sigaction(SIGWINCH, &sa, &old_sa);
-        winch = true;
-        /* The process may not have its terminal yet when the first resize comes (an exec
-         * starts after its stream is open): try again for a second, as docker does. */
-        for (int i = 0; i < 10; i++) {
-            cleanup_err struct berth_err rerr = BERTH_ERR_INIT;
-            if (cli_resize(g, o->resize, &rerr) == 0)
-                break;
-            struct timespec ts = {0, 100 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
+    if ((winch || proxy) && pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
+        catch_signals(winch, proxy, old);
+        signals = true;
     }
+    if (winch)
+        first_resize(g, o->resize);
     if (h->pending_len && output(&d, o->tty, h->pending, h->pending_len, err) < 0)
         goto out;
     bool stdin_open = o->use_stdin;
@@ -276,19 +322,15 @@ cli_hijack_pump(const struct cli_global *g, struct cli_hijack *h, const struct c
     for (;;) {
         struct pollfd p[3] = {{.fd = h->fd, .events = POLLIN},
                               {.fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN},
-                              {.fd = winch ? winch_pipe[0] : -1, .events = POLLIN}};
+                              {.fd = signals ? sig_pipe[0] : -1, .events = POLLIN}};
         if (poll(p, 3, -1) < 0) {
             if (errno == EINTR)
                 continue;
             berth_err_set(err, errno, "poll");
             goto out;
         }
-        if (p[2].revents & POLLIN) {
-            while (read(winch_pipe[0], buf, sizeof(buf)) > 0)
-                ;
-            cleanup_err struct berth_err rerr = BERTH_ERR_INIT;
-            cli_resize(g, o->resize, &rerr);
-        }
+        if (p[2].revents & POLLIN)
+            handle_signals(g, o);
         if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
             ssize_t r = read(STDIN_FILENO, buf, sizeof(buf));
             if (r < 0 && errno == EINTR)
@@ -319,11 +361,11 @@ cli_hijack_pump(const struct cli_global *g, struct cli_hijack *h, const struct c
 out:
     if (raw)
         tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-    if (winch) {
-        sigaction(SIGWINCH, &old_sa, NULL);
-        close(winch_pipe[0]);
-        close(winch_pipe[1]);
-        winch_pipe[0] = winch_pipe[1] = -1;
+    if (signals) {
+        restore_signals(winch, proxy, old);
+        close(sig_pipe[0]);
+        close(sig_pipe[1]);
+        sig_pipe[0] = sig_pipe[1] = -1;
     }
     return rc;
 }

@@ -46,6 +46,9 @@ struct cli_pump_opts {
     bool tty;           /* raw bytes, not frames; the terminal goes raw */
     bool use_stdin;     /* copy stdin to the container; EOF half-closes the socket */
     const char *resize; /* "/containers/ID/resize" or "/exec/ID/resize" for SIGWINCH, or NULL */
+    /* "/containers/ID/kill": without a terminal, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1
+     * and SIGUSR2 sent to berth go on to the container (docker's --sig-proxy). NULL: none. */
+    const char *kill;
 };
 
 /* Copy between the terminal and h until the container's side ends. Returns 0 or -1. */

@@ -334,6 +334,15 @@ load_busybox_berth() {
 	assert_output_contains "Unable to find image 'busybox:nosuchtag' locally"
 	run berthcli ps -aq
 	[ -z "$output" ]
+	# A signal to berth goes on to the container (--sig-proxy, on by default).
+	BERTH_HOST="unix://$ESOCK" "$BERTH" run --rm busybox sh -c 'trap "echo got-term; exit 9" TERM; echo ready; sleep 100 & wait' >"$TMP/sig.out" 2>&1 3>&- &
+	local pid=$!
+	retry 100 0.1 grep -q ready "$TMP/sig.out"
+	kill -TERM "$pid"
+	local rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" = 9 ]
+	grep -q got-term "$TMP/sig.out"
 	# Without --rm the container stays, exited with its code.
 	run berthcli run --name "$C" busybox sh -c 'exit 7'
 	assert_status 7

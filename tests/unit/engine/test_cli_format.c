@@ -150,6 +150,26 @@ test_cli_fmt_table(void **state)
 }
 
 static void
+test_cli_fmt_table_unknown_header(void **state)
+{
+    static const struct cli_column cols[] = {{"ID", "CONTAINER ID"}};
+    struct cli_fmt f;
+    struct berth_err err = BERTH_ERR_INIT;
+    assert_int_equal(cli_fmt_init(&f, "table {{.ID}}\t{{.Labels.team}}", "", cols, 1, &err), 0);
+    struct json_object *r = json_tokener_parse("{\"ID\":\"x\",\"Labels\":{\"team\":\"a\"}}");
+    assert_int_equal(cli_fmt_row(&f, r, &err), 0);
+    json_object_put(r);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    cli_fmt_flush(&f, out);
+    fclose(out);
+    assert_string_equal(buf, "CONTAINER ID   TEAM\nx              a\n");
+    free(buf);
+    cli_fmt_free(&f);
+}
+
+static void
 test_cli_fmt_plain_and_json(void **state)
 {
     struct cli_fmt f;
@@ -191,6 +211,7 @@ main(void)
         cmocka_unit_test(test_cli_tmpl_control),
         cmocka_unit_test(test_cli_tmpl_errors),
         cmocka_unit_test(test_cli_fmt_table),
+        cmocka_unit_test(test_cli_fmt_table_unknown_header),
         cmocka_unit_test(test_cli_fmt_plain_and_json),
         cmocka_unit_test(test_cli_table_print_min_width),
     };
