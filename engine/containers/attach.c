@@ -245,8 +245,7 @@ connect_unix(const char *path)
         cleanup_free char *dir = slash ? xstrndup(path, (size_t)(slash - path)) : NULL;
         if (!dir || (dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
             return -1;
-        int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", dirfd,
-                         slash + 1);
+        int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", dirfd, slash + 1);
         if (n < 0 || (size_t)n >= sizeof(sa.sun_path)) {
             errno = ENAMETOOLONG;
             return -1;

@@ -28,6 +28,7 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "engine/config.h"
 #include "engine/containers/internal.h"
 #include "engine/daemon.h"
 #include "engine/images/image.h"
@@ -315,25 +316,55 @@ split_body(struct json_object *body, struct json_object **config, struct json_ob
                                                           : json_object_new_object();
 }
 
-/* The body the spec is made from: as given, but for the default network, which is "none"
- * (a loopback of its own) until berthd has networks. */
+/* The body the spec is made from: as given, with host (the HostConfig with the daemon's
+ * defaults merged) and the default network, which is "none" (a loopback of its own) until
+ * berthd has networks. */
 static struct json_object *
-spec_body_of(struct json_object *body)
+spec_body_of(struct json_object *body, struct json_object *host_config)
 {
-    struct json_object *copy = NULL;
+    struct json_object *copy = NULL, *host = NULL;
     if (json_object_deep_copy(body, &copy, NULL) < 0 || !copy)
         return json_object_get(body);
-    struct json_object *host = get(copy, "HostConfig");
-    if (!host || json_object_is_type(host, json_type_null)) {
+    if (json_object_deep_copy(host_config, &host, NULL) < 0 || !host)
         host = json_object_new_object();
-        json_object_object_add(copy, "HostConfig", host);
-    }
+    json_object_object_add(copy, "HostConfig", host);
     struct json_object *nm = get(host, "NetworkMode");
     const char *m =
         nm && json_object_is_type(nm, json_type_string) ? json_object_get_string(nm) : "";
-    if (json_object_is_type(host, json_type_object) && (!*m || strcmp(m, "default") == 0))
+    if (!*m || strcmp(m, "default") == 0)
         json_object_object_add(host, "NetworkMode", json_object_new_string("none"));
     return copy;
+}
+
+/* daemon.json's default-ulimits, for the ones HostConfig.Ulimits does not name (dockerd
+ * merges them into the HostConfig at create too). */
+static void
+merge_default_ulimits(struct eng_daemon *d, struct json_object *host)
+{
+    if (!d->config || d->config->n_ulimits == 0)
+        return;
+    struct json_object *ul = get(host, "Ulimits");
+    if (!ul || !json_object_is_type(ul, json_type_array)) {
+        ul = json_object_new_array();
+        json_object_object_add(host, "Ulimits", ul);
+    }
+    size_t n = json_object_array_length(ul);
+    for (size_t i = 0; i < d->config->n_ulimits; i++) {
+        const struct eng_config_ulimit *u = &d->config->ulimits[i];
+        bool named = false;
+        for (size_t j = 0; j < n && !named; j++) {
+            struct json_object *nv = get(json_object_array_get_idx(ul, j), "Name");
+            named = nv && json_object_is_type(nv, json_type_string) &&
+                    strcmp(json_object_get_string(nv), u->name) == 0;
+        }
+        if (named)
+            continue;
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "Name", json_object_new_string(u->name));
+        json_object_object_add(o, "Soft", json_object_new_int64(u->soft));
+        json_object_object_add(o, "Hard", json_object_new_int64(u->hard));
+        json_object_array_add(ul, o);
+    }
 }
 
 static bool
@@ -471,6 +502,7 @@ eng_ctr_create(struct eng_daemon *d, struct json_object *body, const char *name,
     bool no_log;
     if (check_log_config(d, host, &no_log, err) < 0)
         return -1;
+    merge_default_ulimits(d, host);
 
     struct eng_image *img = NULL;
     int by_name;
@@ -533,7 +565,7 @@ eng_ctr_create(struct eng_daemon *d, struct json_object *body, const char *name,
             host_net ? xstrdup("/etc/hosts") : xasprintf("%s/hosts", c->dir);
         cleanup_free char *resolv_path =
             host_net ? xstrdup("/etc/resolv.conf") : xasprintf("%s/resolv.conf", c->dir);
-        cleanup_json struct json_object *spec_body = spec_body_of(body);
+        cleanup_json struct json_object *spec_body = spec_body_of(body, host);
         struct engine_spec_input in = {
             .create = spec_body,
             .image_config = get(img->config, "config"),

@@ -291,11 +291,11 @@ on_connected(void *data)
     struct eng_exec *e = data;
     struct berth_err err = BERTH_ERR_INIT;
     if (start_process(e->d, e, &err) < 0) {
+        pthread_mutex_lock(&execs_lock);
+        e->exit_code = ctr_start_error_code(err.msg);
+        pthread_mutex_unlock(&execs_lock);
         berth_err_wrap(&err, "start exec %.12s", e->id);
         berth_err_warn(&err);
-        pthread_mutex_lock(&execs_lock);
-        e->exit_code = 126;
-        pthread_mutex_unlock(&execs_lock);
         return -1;
     }
     return 0;

@@ -57,8 +57,6 @@ void ctr_event(struct eng_daemon *d, struct eng_ctr *c, const char *action,
 const char *eng_ctr_default_log_driver(struct eng_daemon *d);
 int64_t eng_ctr_log_max_size(struct eng_daemon *d, struct json_object *opts);
 int eng_ctr_log_max_files(struct eng_daemon *d, struct json_object *opts);
-/* docker's sizes: "10m", "1.5g", "512k", "100" (bytes); binary units. -1 when unreadable. */
-int64_t eng_size_parse(const char *s);
 
 /* task.c: the supervisor's Tasks, Containers and Snapshots calls. */
 int task_create_start(struct eng_daemon *d, struct eng_ctr *c, int *pid, struct berth_err *err);
@@ -78,7 +76,14 @@ int sup_container_remove(struct eng_daemon *d, const char *id, struct berth_err 
 int ctr_restart_start(struct eng_daemon *d, struct eng_ctr *c, struct berth_err *err);
 void ctr_auto_remove(struct eng_daemon *d, struct eng_ctr *c);
 
+/* docker's exit code for a process that could not start, from the runtime's message: 127
+ * not found, 126 not executable, else 128. */
+int ctr_start_error_code(const char *msg);
+
 /* monitor.c */
+/* Whether HostConfig.AutoRemove is set; remove c from another thread, soon. */
+bool ctr_auto_remove_wanted(struct eng_ctr *c);
+void ctr_schedule_remove(struct eng_daemon *d, struct eng_ctr *c);
 /* Record an exit of c's init process and apply the restart policy / auto-remove. */
 void monitor_exited(struct eng_daemon *d, struct eng_ctr *c, int exit_status, int64_t exited_ns);
 int monitor_start(struct eng_daemon *d, struct berth_err *err);

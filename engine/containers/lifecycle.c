@@ -130,6 +130,18 @@ wait_exit_locked(struct eng_ctr *c, uint64_t exits, int seconds)
 
 /* ---------------------------------------------------------------- start */
 
+int
+ctr_start_error_code(const char *msg)
+{
+    if (msg &&
+        (strstr(msg, "executable file not found") || strstr(msg, "no such file or directory") ||
+         strstr(msg, "No such file or directory")))
+        return 127;
+    if (msg && (strstr(msg, "permission denied") || strstr(msg, "Permission denied")))
+        return 126;
+    return 128;
+}
+
 static int
 start_locked(struct eng_daemon *d, struct eng_ctr *c, bool *already, struct berth_err *err)
 {
@@ -162,8 +174,7 @@ start_locked(struct eng_daemon *d, struct eng_ctr *c, bool *already, struct bert
     if (rc < 0) {
         free(c->error);
         c->error = xstrdup(err->msg ? err->msg : "start failed");
-        /* docker's code for a container that could not start. */
-        c->exit_code = 128;
+        c->exit_code = ctr_start_error_code(c->error);
         if (c->status == ENG_CTR_RESTARTING)
             c->status = ENG_CTR_EXITED;
         c->has_task = false;
@@ -192,6 +203,10 @@ eng_ctr_start(struct eng_daemon *d, struct eng_ctr *c, bool *already, struct ber
     pthread_mutex_lock(&c->op);
     int rc = start_locked(d, c, already, err);
     pthread_mutex_unlock(&c->op);
+    /* As dockerd: an auto-remove container that cannot start goes (docker run --rm waits for
+     * its removal before it reports the error). */
+    if (rc < 0 && ctr_auto_remove_wanted(c))
+        ctr_schedule_remove(d, c);
     return rc;
 }
 

@@ -118,8 +118,14 @@ wants_restart(struct eng_ctr *c, int code)
     return false;
 }
 
-static bool
-auto_remove(struct eng_ctr *c)
+void
+ctr_schedule_remove(struct eng_daemon *d, struct eng_ctr *c)
+{
+    schedule(d, c, 0, true);
+}
+
+bool
+ctr_auto_remove_wanted(struct eng_ctr *c)
 {
     struct json_object *v = NULL;
     return json_object_object_get_ex(c->host_config, "AutoRemove", &v) &&
@@ -159,7 +165,7 @@ monitor_exited(struct eng_daemon *d, struct eng_ctr *c, int exit_status, int64_t
     }
     save(d, c);
     pthread_cond_broadcast(&c->cond);
-    bool remove = !restart && auto_remove(c);
+    bool remove = !restart && ctr_auto_remove_wanted(c);
     pthread_mutex_unlock(&c->lock);
 
     cleanup_json struct json_object *a = json_object_new_object();

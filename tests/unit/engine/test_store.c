@@ -92,7 +92,8 @@ test_eng_store_open_again(void **state)
     eng_store_close(s);
     sqlite3 *db = raw_open(*state);
     assert_int_equal(sqlite3_exec(db,
-                                  "INSERT INTO containers VALUES ('c1', 'web', 'busybox', '{}', "
+                                  "INSERT INTO containers (id, name, image, config, host_config, "
+                                  "created_at) VALUES ('c1', 'web', 'busybox', '{}', "
                                   "'{}', 1)",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -128,15 +129,18 @@ test_eng_store_schema_constraints(void **state)
     eng_store_close(s);
     sqlite3 *db = raw_open(*state);
     assert_int_equal(sqlite3_exec(db,
-                                  "INSERT INTO containers VALUES ('c1', 'web', 'i', '{}', '{}', "
+                                  "INSERT INTO containers (id, name, image, config, host_config, "
+                                  "created_at) VALUES ('c1', 'web', 'i', '{}', '{}', "
                                   "1);"
-                                  "INSERT INTO volumes VALUES ('v1', 'local', '{}', '{}', 1);"
+                                  "INSERT INTO volumes (name, driver, labels, options, created_at) "
+                                  "VALUES ('v1', 'local', '{}', '{}', 1);"
                                   "INSERT INTO container_volumes VALUES ('c1', 'v1', '/data');",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     /* Names are unique. */
     assert_int_equal(sqlite3_exec(db,
-                                  "INSERT INTO containers VALUES ('c2', 'web', 'i', '{}', '{}', "
+                                  "INSERT INTO containers (id, name, image, config, host_config, "
+                                  "created_at) VALUES ('c2', 'web', 'i', '{}', '{}', "
                                   "1)",
                                   NULL, NULL, NULL),
                      SQLITE_CONSTRAINT);
