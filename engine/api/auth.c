@@ -7,6 +7,9 @@
  * them (401/403, EACCES/EPERM) is a failed login; "manifest not found" (ENOENT) means it let
  * them in and then looked for the manifest. Nothing is stored either way: the pull fails at
  * its first step. A registry that asks for no credentials accepts any, as with dockerd.
+ * dockerd checks only that the registry (or its token service) takes the credentials; this
+ * check also needs pull access to the probe's repository, which is under the user's own
+ * namespace for that reason: a registry that refuses even that reads as a failed login.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -31,6 +34,32 @@
 #define PROBE                                                                                      \
     "berth-login-probe@sha256:"                                                                    \
     "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* Whether s can be a path component of a repository name ([a-z0-9]+([._-][a-z0-9]+)*). */
+static bool
+is_path_component(const char *s)
+{
+    if (!s || !*s)
+        return false;
+    for (const char *p = s; *p; p++) {
+        bool alnum = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9');
+        bool sep = *p == '.' || *p == '_' || *p == '-';
+        if (!alnum && (!sep || p == s || !p[1] || p[-1] == '.' || p[-1] == '_' || p[-1] == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* The probe's reference, under the user's own namespace when the name can be one: token
+ * services that hide other repositories (Docker Hub's) still let a user pull from their
+ * own, so the registry answers "not found" there rather than 401. */
+static char *
+probe_ref(const char *host, const char *user)
+{
+    if (is_path_component(user))
+        return xasprintf("%s/%s/" PROBE, host, user);
+    return xasprintf("%s/" PROBE, host);
+}
 
 /* "https://index.docker.io/v1/", "http://127.0.0.1:5000", "127.0.0.1:5000/" -> the host. */
 static char *
@@ -78,7 +107,7 @@ ENG_API_HANDLER(eng_api_auth)
     if ((!user || !*user) && (!token || !*token))
         return berth_err_fail(err, EINVAL, "a username (or an identity token) is required");
     cleanup_free char *host = registry_host(address);
-    cleanup_free char *probe = xasprintf("%s/" PROBE, host);
+    cleanup_free char *probe = probe_ref(host, user);
     cleanup_ref struct berth_ref ref = BERTH_REF_INIT;
     if (berth_ref_parse(probe, &ref, err) < 0)
         return berth_err_wrap(err, "invalid registry address `%s`", address ? address : "");

@@ -267,6 +267,10 @@ image untag" ]
 		-d "{\"username\":\"alice\",\"password\":\"s3cret\",\"serveraddress\":\"http://$REG/\"}" /auth
 	[ "$(api_status)" = 200 ]
 	[ "$(api_body | jq -r .Status)" = "Login Succeeded" ]
+	# A user name that cannot be a namespace (the probe goes to the top level).
+	run api -X POST -H 'Content-Type: application/json' \
+		-d "{\"username\":\"Carol@example.com\",\"password\":\"x\",\"serveraddress\":\"$REG\"}" /auth
+	[ "$(api_status)" = 401 ]
 	run api -X POST -H 'Content-Type: application/json' -d '{"password":"x"}' /auth
 	[ "$(api_status)" = 400 ]
 	assert_output_contains "username"
