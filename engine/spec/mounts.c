@@ -255,15 +255,46 @@ mount_item(struct spec_ctx *c, struct json_object *user, size_t idx, struct json
     return berth_err_fail(err, EINVAL, "%s.Type: `%s` is not bind, volume or tmpfs", field, type);
 }
 
+/* An anonymous volume on each destination of vols (a Volumes map) that no mount of user
+ * covers yet. */
+static int
+anonymous_volumes(struct spec_ctx *c, struct json_object *user, struct json_object *vols,
+                  const char *field, struct berth_err *err)
+{
+    if (!vols)
+        return 0;
+    json_object_object_foreach(vols, key, val)
+    {
+        (void)val;
+        cleanup_free char *dest = destination(field, key, err);
+        bool taken = false;
+        if (!dest)
+            return -1;
+        for (size_t i = 0; i < json_object_array_length(user); i++) {
+            struct json_object *o;
+            json_object_object_get_ex(json_object_array_get_idx(user, i), "destination", &o);
+            taken = taken || strcmp(json_object_get_string(o), dest) == 0;
+        }
+        if (taken)
+            continue;
+        cleanup_free char *src = volume_source(c, field, "", dest, err);
+        if (!src)
+            return -1;
+        json_object_array_add(user, bind_mount(dest, src, false, NULL));
+    }
+    return 0;
+}
+
 static int
 user_mounts(struct spec_ctx *c, struct json_object *user, struct berth_err *err)
 {
-    struct json_object *binds = NULL, *mounts = NULL, *tmpfs = NULL, *vols = NULL;
+    struct json_object *binds = NULL, *mounts = NULL, *tmpfs = NULL, *vols = NULL, *cvols = NULL;
 
     if (spec_get_string_array(c->host, "HostConfig", "Binds", &binds, err) < 0 ||
         spec_get_array(c->host, "HostConfig", "Mounts", &mounts, err) < 0 ||
         spec_get_object(c->host, "HostConfig", "Tmpfs", &tmpfs, err) < 0 ||
-        spec_get_object(c->image, "Image.Config", "Volumes", &vols, err) < 0)
+        spec_get_object(c->image, "Image.Config", "Volumes", &vols, err) < 0 ||
+        spec_get_object(c->config, "Config", "Volumes", &cvols, err) < 0)
         return -1;
     for (size_t i = 0; binds && i < json_object_array_length(binds); i++)
         if (bind_item(c, user, i, json_object_get_string(json_object_array_get_idx(binds, i)),
@@ -285,28 +316,11 @@ user_mounts(struct spec_ctx *c, struct json_object *user, struct berth_err *err)
                 return -1;
         }
     }
-    /* The image's volumes get anonymous volumes, unless the user mounted something there. */
-    if (vols) {
-        json_object_object_foreach(vols, key, val)
-        {
-            (void)val;
-            cleanup_free char *dest = destination("Image.Config.Volumes", key, err);
-            bool taken = false;
-            if (!dest)
-                return -1;
-            for (size_t i = 0; i < json_object_array_length(user); i++) {
-                struct json_object *o;
-                json_object_object_get_ex(json_object_array_get_idx(user, i), "destination", &o);
-                taken = taken || strcmp(json_object_get_string(o), dest) == 0;
-            }
-            if (taken)
-                continue;
-            cleanup_free char *src = volume_source(c, "Image.Config.Volumes", "", dest, err);
-            if (!src)
-                return -1;
-            json_object_array_add(user, bind_mount(dest, src, false, NULL));
-        }
-    }
+    /* The container's Volumes (`docker run -v /path`), then the image's, get anonymous
+     * volumes, unless something is mounted there already. */
+    if (anonymous_volumes(c, user, cvols, "Config.Volumes", err) < 0 ||
+        anonymous_volumes(c, user, vols, "Image.Config.Volumes", err) < 0)
+        return -1;
     return 0;
 }
 
