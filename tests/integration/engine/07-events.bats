@@ -82,6 +82,33 @@ image delete $id $id" ]
 	retry 50 0.1 listeners_are 0
 }
 
+@test "events: push, save, load and prune" {
+	local id start end
+	id=$(registry_image_id)
+	dockercli pull -q "$REG/x" >/dev/null
+	dockercli tag "$REG/x" "$REG/pushed:1"
+	start=$(date +%s.%N)
+	dockercli push "$REG/pushed:1" >/dev/null
+	dockercli save -o "$TMP/x.tar" "$REG/x"
+	dockercli load -i "$TMP/x.tar" >/dev/null
+	dockercli rmi "$REG/pushed:1" >/dev/null
+	dockercli image prune -a -f >/dev/null
+	sleep 1
+	end=$(date +%s)
+	run dockercli events --since "$start" --until "$end" --format '{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}'
+	assert_status 0
+	[ "$output" = "push $REG/pushed:1 $REG/pushed
+save $id $id
+load $id $id
+untag $id $REG/pushed:1
+untag $id $REG/x:latest
+delete $id $id
+prune  <no value>" ]
+	run dockercli events --since "$start" --until "$end" --filter event=prune --format '{{.Actor.Attributes.reclaimed}}'
+	# What the garbage collection freed, in bytes (as the prune's answer says).
+	[[ "$output" =~ ^[0-9]+$ ]]
+}
+
 @test "events: since and until replay what happened, filters select" {
 	local id start end
 	id=$(registry_image_id)
