@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/capability.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/fs.h"
@@ -147,7 +148,7 @@ build_process(struct ocirun_global *g, const struct ocirun_state *st,
         pr->additional_gids[pr->n_additional_gids++] = gid;
     }
     for (char **c = o->caps; c && *c; c++) {
-        int cap = ocirun_cap_from_name(*c);
+        int cap = berth_cap_from_name(*c);
         if (cap < 0)
             return berth_err_fail(err, EINVAL, "--cap: unknown capability `%s`", *c);
         uint64_t bit = 1ULL << cap;

@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "common/capability.h"
 #include "common/cleanup.h"
 #include "ocirun/hooks.h"
 #include "ocirun/linux/caps.h"
@@ -196,9 +197,9 @@ ocirun_spec_features(void)
         json_object_array_add(ns, json_object_new_string(ocirun_ns_name(i)));
     json_object_object_add(l, "namespaces", ns);
     struct json_object *caps = json_object_new_array();
-    int last = ocirun_cap_last();
-    for (int c = 0; c <= last && ocirun_cap_name(c); c++)
-        json_object_array_add(caps, json_object_new_string(ocirun_cap_name(c)));
+    int last = berth_cap_last_kernel();
+    for (int c = 0; c <= last && berth_cap_name(c); c++)
+        json_object_array_add(caps, json_object_new_string(berth_cap_name(c)));
     json_object_object_add(l, "capabilities", caps);
     json_object_object_add(cg, "v1", json_object_new_boolean(true));
     json_object_object_add(cg, "v2", json_object_new_boolean(true));

@@ -15,6 +15,7 @@
 
 #include <json-c/json.h>
 
+#include "common/capability.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/json.h"
@@ -75,10 +76,10 @@ cap_list(struct spec_ctx *c, const char *key, uint64_t *set, bool *all, struct b
             *all = true;
             continue;
         }
-        int cap = spec_cap_from_name(name);
+        int cap = berth_cap_from_docker_name(name);
         if (cap < 0)
             return berth_err_fail(err, EINVAL, "HostConfig.%s: unknown capability `%s`", key, name);
-        if (cap > spec_cap_last())
+        if (cap > berth_cap_last())
             return berth_err_fail(err, EINVAL,
                                   "HostConfig.%s: capability `%s` is not known to this kernel", key,
                                   name);
@@ -92,7 +93,7 @@ capabilities(struct spec_ctx *c, struct berth_err *err)
 {
     uint64_t add, drop, caps = 0, all = 0;
     bool add_all, drop_all;
-    int last = spec_cap_last();
+    int last = berth_cap_last();
 
     if (cap_list(c, "CapAdd", &add, &add_all, err) < 0 ||
         cap_list(c, "CapDrop", &drop, &drop_all, err) < 0)
@@ -109,10 +110,10 @@ capabilities(struct spec_ctx *c, struct berth_err *err)
                 return berth_err_fail(err, EINVAL,
                                       "HostConfig.CapAdd: `%s` is not in the engine's own "
                                       "bounding set",
-                                      spec_cap_name(i));
+                                      berth_cap_name(i));
     }
     for (const char *const *n = default_caps; *n; n++)
-        caps |= 1ULL << spec_cap_from_name(*n);
+        caps |= 1ULL << berth_cap_from_docker_name(*n);
 
     if (c->privileged)
         caps = all;
@@ -126,7 +127,7 @@ capabilities(struct spec_ctx *c, struct berth_err *err)
     c->caps = json_object_new_array();
     for (int i = 0; i <= last; i++)
         if (caps & (1ULL << i))
-            json_object_array_add(c->caps, json_object_new_string(spec_cap_name(i)));
+            json_object_array_add(c->caps, json_object_new_string(berth_cap_name(i)));
 
     /* Docker gives no inheritable or ambient capabilities: a non-root process keeps none
      * across exec, as on a host. */

@@ -83,9 +83,5 @@ int spec_user_resolve(const char *rootfs, const char *user, struct json_object *
                       struct spec_user *out, struct berth_err *err);
 void spec_user_free(struct spec_user *u);
 
-/* capabilities.c: the capability names this kernel knows, "CAP_CHOWN" ... */
-const char *spec_cap_name(int cap);
-int spec_cap_last(void);
-int spec_cap_from_name(const char *name);
 
 #endif

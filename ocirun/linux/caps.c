@@ -15,79 +15,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/capability.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/json.h"
 #include "common/log.h"
-
-static const char *const cap_names[] = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-};
-
-int
-ocirun_cap_from_name(const char *name)
-{
-    for (size_t i = 0; i < ARRAY_SIZE(cap_names); i++)
-        if (strcmp(cap_names[i], name) == 0)
-            return (int)i;
-    return -1;
-}
-
-const char *
-ocirun_cap_name(int cap)
-{
-    return cap >= 0 && (size_t)cap < ARRAY_SIZE(cap_names) ? cap_names[cap] : NULL;
-}
-
-int
-ocirun_cap_last(void)
-{
-    char buf[16] = "";
-    cleanup_close int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0)
-        return atoi(buf);
-    return (int)ARRAY_SIZE(cap_names) - 1;
-}
 
 static int
 parse_set(struct json_object *obj, const char *key, int last, uint64_t *mask, struct berth_err *err)
@@ -101,7 +33,7 @@ parse_set(struct json_object *obj, const char *key, int last, uint64_t *mask, st
         if (!json_object_is_type(v, json_type_string))
             return berth_err_fail(err, EINVAL, "`%s`[%zu]: expected string", key, i);
         const char *name = json_object_get_string(v);
-        int cap = ocirun_cap_from_name(name);
+        int cap = berth_cap_from_name(name);
         if (cap < 0)
             return berth_err_fail(err, EINVAL, "`%s`: unknown capability `%s`", key, name);
         if (cap > last) {
@@ -121,7 +53,7 @@ ocirun_caps_parse(struct json_object *obj, struct ocirun_caps *caps, struct bert
         return 0;
     if (!json_object_is_type(obj, json_type_object))
         return berth_err_fail(err, EINVAL, "capabilities: expected object");
-    int last = ocirun_cap_last();
+    int last = berth_cap_last_kernel();
     caps->present = true;
     if (parse_set(obj, "bounding", last, &caps->bounding, err) < 0 ||
         parse_set(obj, "effective", last, &caps->effective, err) < 0 ||
@@ -137,13 +69,13 @@ ocirun_caps_prepare(const struct ocirun_caps *caps, struct berth_err *err)
 {
     if (!caps->present)
         return 0;
-    int last = ocirun_cap_last();
+    int last = berth_cap_last_kernel();
     for (int cap = 0; cap <= last; cap++) {
         if (caps->bounding & (1ULL << cap))
             continue;
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
             return berth_err_set(err, errno, "drop %s from the bounding set",
-                                 ocirun_cap_name(cap) ? ocirun_cap_name(cap) : "capability");
+                                 berth_cap_name(cap) ? berth_cap_name(cap) : "capability");
     }
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
         return berth_err_set(err, errno, "keep capabilities across setuid");
@@ -174,11 +106,11 @@ ocirun_caps_apply(const struct ocirun_caps *caps, struct berth_err *err)
          * rather than failing the container. */
         if (!(caps->permitted & caps->inheritable & (1ULL << cap))) {
             berth_debug("ambient %s skipped: not permitted and inheritable",
-                        ocirun_cap_name(cap) ? ocirun_cap_name(cap) : "?");
+                        berth_cap_name(cap) ? berth_cap_name(cap) : "?");
             continue;
         }
         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
-            return berth_err_set(err, errno, "raise ambient %s", ocirun_cap_name(cap));
+            return berth_err_set(err, errno, "raise ambient %s", berth_cap_name(cap));
     }
     return 0;
 }

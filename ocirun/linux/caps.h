@@ -22,12 +22,6 @@ struct ocirun_caps {
  * does not have (above /proc/sys/kernel/cap_last_cap) are skipped with a debug message. */
 int ocirun_caps_parse(struct json_object *obj, struct ocirun_caps *caps, struct berth_err *err);
 
-/* Capability number of a name ("CAP_KILL" or "kill" style is not accepted: full names only);
- * -1 if unknown. */
-int ocirun_cap_from_name(const char *name);
-const char *ocirun_cap_name(int cap);
-int ocirun_cap_last(void);
-
 /* Before the uid switch: drop from the bounding set and ask to keep permitted caps across
  * setuid. */
 int ocirun_caps_prepare(const struct ocirun_caps *caps, struct berth_err *err);

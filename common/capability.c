@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * Capability names: the table of Linux capabilities by number, the last one this kernel knows
- * (/proc/sys/kernel/cap_last_cap: a privileged container gets every one of them, and naming
- * a capability the kernel lacks would make the runtime fail), and lookup by name.
+ * Capability names (capability.h).
  */
-#include "engine/spec/spec-internal.h"
+#include "common/capability.h"
 
-#include <stdio.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
 
@@ -57,35 +57,44 @@ static const char *const cap_names[] = {
 };
 
 const char *
-spec_cap_name(int cap)
+berth_cap_name(int cap)
 {
-    if (cap < 0 || (size_t)cap >= ARRAY_SIZE(cap_names))
-        return NULL;
-    return cap_names[cap];
+    return cap >= 0 && (size_t)cap < ARRAY_SIZE(cap_names) ? cap_names[cap] : NULL;
 }
 
 int
-spec_cap_last(void)
+berth_cap_from_name(const char *name)
 {
-    cleanup_fclose FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
-    int last = -1;
-
-    if (!f || fscanf(f, "%d", &last) != 1 || last < 0)
-        last = (int)ARRAY_SIZE(cap_names) - 1;
-    /* A kernel newer than this table: only the names the table has. */
-    if ((size_t)last >= ARRAY_SIZE(cap_names))
-        last = (int)ARRAY_SIZE(cap_names) - 1;
-    return last;
+    for (size_t i = 0; i < ARRAY_SIZE(cap_names); i++)
+        if (strcmp(cap_names[i], name) == 0)
+            return (int)i;
+    return -1;
 }
 
-/* "CAP_NET_ADMIN", "NET_ADMIN", "net_admin" all name the same capability, as in Docker. */
 int
-spec_cap_from_name(const char *name)
+berth_cap_from_docker_name(const char *name)
 {
     const char *bare = strncasecmp(name, "CAP_", 4) == 0 ? name + 4 : name;
-
     for (size_t i = 0; i < ARRAY_SIZE(cap_names); i++)
         if (strcasecmp(cap_names[i] + 4, bare) == 0)
             return (int)i;
     return -1;
+}
+
+int
+berth_cap_last_kernel(void)
+{
+    char buf[16] = "";
+    cleanup_close int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0 && atoi(buf) >= 0)
+        return atoi(buf);
+    return (int)ARRAY_SIZE(cap_names) - 1;
+}
+
+int
+berth_cap_last(void)
+{
+    int last = berth_cap_last_kernel();
+    /* A kernel newer than this table: only the names the table has. */
+    return last < (int)ARRAY_SIZE(cap_names) ? last : (int)ARRAY_SIZE(cap_names) - 1;
 }
