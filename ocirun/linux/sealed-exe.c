@@ -43,7 +43,13 @@ ocirun_sealed_exe_ensure(char **argv, struct berth_err *err)
             return berth_err_set(err, n < 0 ? errno : EIO, "copy ocirun binary");
         left -= n;
     }
-    if (fcntl(mfd, F_ADD_SEALS, SEALS) < 0)
+    /* F_SEAL_WRITE fails with EBUSY while any of the copy's pages holds an extra reference,
+     * which pages just written can for a moment (the kernel's per-CPU LRU batches): try again,
+     * a little later each time. */
+    int rc;
+    for (int i = 0; (rc = fcntl(mfd, F_ADD_SEALS, SEALS)) < 0 && errno == EBUSY && i < 20; i++)
+        usleep(1000u << (i < 6 ? i : 6));
+    if (rc < 0)
         return berth_err_set(err, errno, "seal ocirun binary copy");
     fexecve(mfd, argv, environ);
     return berth_err_set(err, errno, "re-exec sealed ocirun binary");
