@@ -130,8 +130,9 @@ wait_until_taken(struct waiter *w)
 int
 cli_container_attach_run(const struct cli_global *g, const char *id, bool start, bool tty,
                          bool use_stdin, bool wait, const char *wait_condition, bool sig_proxy,
-                         int64_t *code, struct berth_err *err)
+                         const char *detach_keys, int64_t *code, struct berth_err *err)
 {
+    bool detached = false;
     struct cli_hijack h;
     cleanup_free char *resize = xasprintf("/containers/%s/resize", id);
     cleanup_free char *kill = xasprintf("/containers/%s/kill", id);
@@ -164,17 +165,23 @@ cli_container_attach_run(const struct cli_global *g, const char *id, bool start,
     struct cli_pump_opts o = {.tty = tty,
                               .use_stdin = use_stdin,
                               .resize = tty ? resize : NULL,
-                              .kill = sig_proxy ? kill : NULL};
-    if (cli_hijack_pump(g, &h, &o, err) < 0)
+                              .kill = sig_proxy ? kill : NULL,
+                              .detach_keys = detach_keys};
+    if (cli_hijack_pump(g, &h, &o, &detached, err) < 0)
         goto out;
     rc = 0;
 out:
     cli_hijack_close(&h);
     if (waiting) {
-        /* After a failure the container may never exit: do not hang on it. */
-        if (rc < 0)
+        /* After a failure or a detach the container may never exit: do not hang on it. */
+        if (rc < 0 || detached)
             w.cancel = true;
         pthread_join(th, NULL);
+        if (detached) {
+            *code = 0;
+            berth_err_clear(&w.err);
+            return rc;
+        }
         if (rc == 0 && w.rc < 0) {
             berth_err_fail(err, w.err.code, "%s", w.err.msg);
             rc = -1;
@@ -627,6 +634,9 @@ cli_cmd_attach(struct cli_global *g, int argc, char **argv, struct berth_err *er
     }
     if (cli_args_count("attach", &args, 1, 1, err) < 0)
         return CLI_EXIT_USAGE;
+    cleanup_free char *keys = detach_keys ? cli_detach_keys(detach_keys, err) : NULL;
+    if (detach_keys && !keys)
+        return CLI_EXIT_USAGE;
     cleanup_json struct json_object *c = NULL;
     if (cli_container_inspect(g, args.v[0], &c, err) < 0)
         return CLI_EXIT_FAIL;
@@ -640,7 +650,7 @@ cli_cmd_attach(struct cli_global *g, int argc, char **argv, struct berth_err *er
     int64_t code = 0;
     if (cli_container_attach_run(g, args.v[0], false, config_bool(c, "Tty"),
                                  !no_stdin && config_bool(c, "OpenStdin"), true, NULL, sig_proxy,
-                                 &code, err) < 0)
+                                 keys, &code, err) < 0)
         return CLI_EXIT_FAIL;
     return (int)code;
 }
@@ -649,8 +659,10 @@ int
 cli_cmd_start(struct cli_global *g, int argc, char **argv, struct berth_err *err)
 {
     bool attach = false, interactive = false;
+    const char *detach_keys = NULL;
     const struct cli_flag flags[] = {{"attach", 'a', CLI_FLAG_BOOL, &attach, NULL},
-                                     {"interactive", 'i', CLI_FLAG_BOOL, &interactive, NULL}};
+                                     {"interactive", 'i', CLI_FLAG_BOOL, &interactive, NULL},
+                                     {"detach-keys", 0, CLI_FLAG_STRING, &detach_keys, NULL}};
     struct cli_args args;
     if (cli_flags_parse("start", flags, ARRAY_SIZE(flags), argc, argv, false, &args, err) < 0)
         return CLI_EXIT_USAGE;
@@ -662,6 +674,9 @@ cli_cmd_start(struct cli_global *g, int argc, char **argv, struct berth_err *err
         return 0;
     }
     if (cli_args_count("start", &args, 1, -1, err) < 0)
+        return CLI_EXIT_USAGE;
+    cleanup_free char *keys = detach_keys ? cli_detach_keys(detach_keys, err) : NULL;
+    if (detach_keys && !keys)
         return CLI_EXIT_USAGE;
     if (!attach && !interactive)
         return each(g, &args, "POST", "/containers/%s/start", NULL, err);
@@ -675,7 +690,7 @@ cli_cmd_start(struct cli_global *g, int argc, char **argv, struct berth_err *err
     int64_t code = 0;
     if (cli_container_attach_run(g, args.v[0], true, config_bool(c, "Tty"),
                                  interactive && config_bool(c, "OpenStdin"), true, "next-exit",
-                                 true, &code, err) < 0)
+                                 true, keys, &code, err) < 0)
         return CLI_EXIT_FAIL;
     return (int)code;
 }

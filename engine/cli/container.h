@@ -24,9 +24,10 @@ int cli_container_inspect(const struct cli_global *g, const char *id, struct jso
 /* Attach to a container that may not have started yet, start it when start is true, copy
  * its stdio until it ends, and leave its exit code in *code when wait is true (the wait is
  * asked for before the start, so it cannot miss the exit). tty, use_stdin: as for the pump;
- * sig_proxy: signals to berth go on to the container (without a terminal). */
+ * sig_proxy: signals to berth go on to the container (without a terminal); detach_keys:
+ * as for the pump (NULL: ctrl-p,ctrl-q). A detach leaves the container running and *code 0. */
 int cli_container_attach_run(const struct cli_global *g, const char *id, bool start, bool tty,
                              bool use_stdin, bool wait, const char *wait_condition, bool sig_proxy,
-                             int64_t *code, struct berth_err *err);
+                             const char *detach_keys, int64_t *code, struct berth_err *err);
 
 #endif

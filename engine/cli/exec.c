@@ -126,12 +126,24 @@ cli_cmd_exec(struct cli_global *g, int argc, char **argv, struct berth_err *err)
         if (cli_hijack_open(g, "POST", start, sbody, &h, err) < 0)
             goto out;
         cleanup_free char *resize = xasprintf("/exec/%s/resize", id);
-        struct cli_pump_opts po = {
-            .tty = tty, .use_stdin = interactive, .resize = tty ? resize : NULL};
-        int rc = cli_hijack_pump(g, &h, &po, err);
+        cleanup_free char *keys = detach_keys ? cli_detach_keys(detach_keys, err) : NULL;
+        if (detach_keys && !keys) {
+            cli_hijack_close(&h);
+            goto out;
+        }
+        struct cli_pump_opts po = {.tty = tty,
+                                   .use_stdin = interactive,
+                                   .resize = tty ? resize : NULL,
+                                   .detach_keys = keys};
+        bool detached = false;
+        int rc = cli_hijack_pump(g, &h, &po, &detached, err);
         cli_hijack_close(&h);
         if (rc < 0)
             goto out;
+        if (detached) {
+            status = 0;
+            goto out;
+        }
         cleanup_free char *ipath = xasprintf("/exec/%s/json", id);
         cleanup_json struct json_object *info = NULL;
         if (cli_api(g, "GET", ipath, NULL, &info, err) < 0)

@@ -158,6 +158,9 @@ run_or_create(struct cli_global *g, int argc, char **argv, bool run, struct bert
     }
     int status = EXIT_DAEMON;
     cleanup_free char *id = NULL;
+    cleanup_free char *keys = o.detach_keys ? cli_detach_keys(o.detach_keys, err) : NULL;
+    if (o.detach_keys && !keys)
+        goto out;
     if (create(g, &o, &id, err) < 0)
         goto out;
     if (!run) {
@@ -184,7 +187,8 @@ run_or_create(struct cli_global *g, int argc, char **argv, bool run, struct bert
     }
     int64_t code = 0;
     if (cli_container_attach_run(g, id, true, o.tty, o.interactive, true,
-                                 o.rm ? "removed" : "next-exit", o.sig_proxy, &code, err) < 0) {
+                                 o.rm ? "removed" : "next-exit", o.sig_proxy, keys, &code,
+                                 err) < 0) {
         status = start_failure_status(err);
         if (o.rm)
             remove_after_failure(g, id);

@@ -19,7 +19,7 @@ struct cli_runopts {
     /* How the client runs it. */
     bool detach, interactive, tty, rm, init, privileged, read_only, no_healthcheck;
     bool sig_proxy;
-    const char *name, *cidfile, *pull, *platform;
+    const char *name, *cidfile, *pull, *platform, *detach_keys;
     /* Config */
     const char *hostname, *domainname, *user, *workdir, *entrypoint, *stop_signal;
     long long stop_timeout;

@@ -292,10 +292,76 @@ output(struct cli_demux *d, bool tty, const char *data, size_t len, struct berth
     return cli_demux_feed(d, data, len, err);
 }
 
+char *
+cli_detach_keys(const char *spec, struct berth_err *err)
+{
+    cleanup_free char *copy = xstrdup(spec);
+    char *out = xzalloc(strlen(spec) + 1), *d = out, *save = NULL;
+    for (char *k = strtok_r(copy, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+        if (strlen(k) == 1) {
+            *d++ = *k;
+        } else if (strncmp(k, "ctrl-", 5) == 0 && strlen(k) == 6 &&
+                   ((k[5] >= 'a' && k[5] <= 'z') || strchr("@[\\]^_", k[5]))) {
+            *d++ = (char)((k[5] >= 'a' && k[5] <= 'z' ? k[5] - 'a' + 1 : k[5] - '@') & 0x1f);
+        } else {
+            free(out);
+            berth_err_fail(err, EINVAL, "invalid detach keys `%s`: unknown key `%s`", spec, k);
+            return NULL;
+        }
+    }
+    if (d == out) {
+        free(out);
+        berth_err_fail(err, EINVAL, "invalid detach keys `%s`: no key", spec);
+        return NULL;
+    }
+    return out;
+}
+
+/* Stdin bytes on their way to the container, watched for the detach keys: a byte that
+ * continues the sequence is held back until the sequence either completes (detach) or
+ * breaks (the held bytes go on). Returns 1 on a detach, 0, or -1 with err. */
+struct escape {
+    const char *keys;
+    size_t matched;
+};
+
+static int
+send_input(int fd, struct escape *e, const char *buf, size_t n, struct berth_err *err)
+{
+    if (!e->keys)
+        return write_all(fd, buf, n, err);
+    size_t klen = strlen(e->keys), start = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (buf[i] == e->keys[e->matched]) {
+            if (i > start && write_all(fd, buf + start, i - start, err) < 0)
+                return -1;
+            start = i + 1;
+            if (++e->matched == klen)
+                return 1;
+            continue;
+        }
+        if (e->matched) {
+            /* The held keys were text after all. */
+            if (write_all(fd, e->keys, e->matched, err) < 0)
+                return -1;
+            e->matched = 0;
+            if (buf[i] == e->keys[0]) {
+                if (i > start && write_all(fd, buf + start, i - start, err) < 0)
+                    return -1;
+                start = i + 1;
+                e->matched = 1;
+            }
+        }
+    }
+    return n > start ? write_all(fd, buf + start, n - start, err) : 0;
+}
+
 int
 cli_hijack_pump(const struct cli_global *g, struct cli_hijack *h, const struct cli_pump_opts *o,
-                struct berth_err *err)
+                bool *detached, struct berth_err *err)
 {
+    struct escape esc = {
+        .keys = o->tty && o->use_stdin ? (o->detach_keys ? o->detach_keys : "\x10\x11") : NULL};
     struct termios saved;
     bool raw = false;
     struct cli_demux d = {0};
@@ -339,8 +405,15 @@ cli_hijack_pump(const struct cli_global *g, struct cli_hijack *h, const struct c
                 /* End of input: the container sees EOF on its stdin. */
                 stdin_open = false;
                 shutdown(h->fd, SHUT_WR);
-            } else if (write_all(h->fd, buf, (size_t)r, err) < 0) {
-                goto out;
+            } else {
+                int sent = send_input(h->fd, &esc, buf, (size_t)r, err);
+                if (sent < 0)
+                    goto out;
+                if (sent > 0) {
+                    if (detached)
+                        *detached = true;
+                    break;
+                }
             }
         }
         if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {

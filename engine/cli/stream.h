@@ -49,11 +49,20 @@ struct cli_pump_opts {
     /* "/containers/ID/kill": without a terminal, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1
      * and SIGUSR2 sent to berth go on to the container (docker's --sig-proxy). NULL: none. */
     const char *kill;
+    /* With a terminal and stdin: the key sequence that detaches (cli_detach_keys), as
+     * bytes; the default ctrl-p,ctrl-q when NULL. */
+    const char *detach_keys;
 };
 
-/* Copy between the terminal and h until the container's side ends. Returns 0 or -1. */
+/* Copy between the terminal and h until the container's side ends, or until the detach keys
+ * are typed (*detached, when not NULL, then becomes true; the keys are not sent). Returns 0
+ * or -1. */
 int cli_hijack_pump(const struct cli_global *g, struct cli_hijack *h, const struct cli_pump_opts *o,
-                    struct berth_err *err);
+                    bool *detached, struct berth_err *err);
+
+/* docker's --detach-keys ("ctrl-p,ctrl-q", "ctrl-a,d") as the bytes typed; heap, or NULL with
+ * err naming the bad key. */
+char *cli_detach_keys(const char *spec, struct berth_err *err);
 
 /* Send the terminal's size to resize ("?h=&w=" is added). Errors are ignored by callers
  * (a container that has just exited cannot be resized). */

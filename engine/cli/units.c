@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/cleanup.h"
 #include "common/error.h"
@@ -141,8 +142,14 @@ cli_api_time(const char *value, struct berth_err *err)
     if (t >= 0)
         return xasprintf("%lld", (long long)t);
     double d = parse_duration(value);
-    if (d >= 0)
-        return xasprintf("%lld", (long long)time(NULL) - (long long)d);
+    if (d >= 0) {
+        /* To the nanosecond, as docker sends it: "--until 0s" must not cut off what happened
+         * earlier in the current second. */
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        int64_t ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - (int64_t)(d * 1e9);
+        return xasprintf("%lld.%09lld", (long long)(ns / 1000000000), (long long)(ns % 1000000000));
+    }
     (void)v;
     berth_err_fail(err, EINVAL,
                    "invalid time `%s`: expected a unix time, an RFC 3339 time or a duration "

@@ -380,6 +380,16 @@ load_busybox_berth() {
 	run berthcli exec -i -t "$C" true </dev/null
 	assert_status 1
 	assert_output_contains "the input device is not a TTY"
+	# ctrl-p ctrl-q detaches (typed once berth holds the terminal raw); the container runs on.
+	run sh -c "(sleep 2; printf '\\020\\021'; sleep 5) | BERTH_HOST=unix://$ESOCK timeout 30 script -qec '$BERTH run -it --name $C-d busybox sh; echo berth-rc=\$?' /dev/null"
+	assert_output_contains "berth-rc=0"
+	run berthcli inspect -f '{{.State.Status}}' "$C-d"
+	[ "$output" = running ]
+	run sh -c "(sleep 2; printf '\\001d'; sleep 5) | BERTH_HOST=unix://$ESOCK timeout 30 script -qec '$BERTH attach --detach-keys ctrl-a,d $C-d; echo berth-rc=\$?' /dev/null"
+	assert_output_contains "berth-rc=0"
+	run berthcli attach --detach-keys ctrl-Q "$C-d"
+	assert_status 125
+	assert_output_contains "invalid detach keys"
 }
 
 @test "berth: attach, top, pause/unpause, kill -s, events, system df, inspect's JSON" {
@@ -433,4 +443,46 @@ load_busybox_berth() {
 	assert_status 0
 	[ "$(echo "${lines[0]}" | tr -s ' ')" = "NAMES STATE" ]
 	[ "$(echo "${lines[1]}" | tr -s ' ')" = "$C exited" ]
+}
+
+@test "berth: exec -e -w -u -d, logs --tail -t --since, ps --filter and -n, create with a volume" {
+	load_busybox_berth
+	run berthcli run -d --name "$C" -v "$V:/data" busybox sh -c 'for i in 1 2 3 4 5; do echo line$i; done; exec sleep 1000'
+	assert_status 0
+	run berthcli exec -e X=1 -w /data -u 1000:1000 "$C" sh -c 'echo $X $(pwd) $(id -u):$(id -g)'
+	assert_status 0
+	[ "$output" = "1 /data 1000:1000" ]
+	run berthcli exec -d "$C" sh -c 'echo detached >/data/marker'
+	assert_status 0
+	[ -z "$output" ]
+	retry 50 0.1 sh -c "BERTH_HOST=unix://$ESOCK $BERTH exec $C cat /data/marker | grep -q detached"
+	run berthcli volume ls -q
+	[ "$output" = "$V" ]
+	retry 50 0.1 sh -c "BERTH_HOST=unix://$ESOCK $BERTH logs $C | grep -q line5"
+	run berthcli logs --tail 2 "$C"
+	assert_status 0
+	[ "$output" = "$(printf 'line4\nline5')" ]
+	run berthcli logs -t --tail 1 "$C"
+	[[ "$output" =~ ^20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]T.*Z\ line5$ ]]
+	run berthcli logs --since 1h "$C"
+	assert_output_contains line1
+	run berthcli logs --tail many "$C"
+	assert_status 125
+	assert_output_contains "invalid value for --tail"
+	run berthcli create --name "$C-2" busybox true
+	assert_status 0
+	run berthcli ps -a --filter "name=$C-2" --format '{{.Names}} {{.State}}'
+	assert_status 0
+	[ "$output" = "$C-2 created" ]
+	run berthcli ps --filter status=running -q --no-trunc
+	[ "$output" = "$(berthcli inspect -f '{{.Id}}' "$C")" ]
+	run berthcli ps -n 1 --format '{{.Names}}'
+	[ "$output" = "$C-2" ]
+	run berthcli ps -l --format '{{.Names}}'
+	[ "$output" = "$C-2" ]
+	run berthcli ps --filter nokey
+	assert_failure
+	assert_output_contains "bad format of filter"
+	run berthcli rm -f -v "$C" "$C-2"
+	assert_status 0
 }
