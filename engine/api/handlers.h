@@ -70,6 +70,17 @@ ENG_API_HANDLER(eng_api_exec_start);
 ENG_API_HANDLER(eng_api_exec_inspect);
 ENG_API_HANDLER(eng_api_exec_resize);
 
+/* stats.c */
+ENG_API_HANDLER(eng_api_containers_stats);
+ENG_API_HANDLER(eng_api_containers_update);
+
+/* archive.c */
+ENG_API_HANDLER(eng_api_containers_archive_stat);
+ENG_API_HANDLER(eng_api_containers_archive_get);
+ENG_API_HANDLER(eng_api_containers_archive_put);
+ENG_API_HANDLER(eng_api_containers_export);
+ENG_API_HANDLER(eng_api_containers_changes);
+
 /* unsupported.c */
 ENG_API_HANDLER(eng_api_unsupported_swarm);
 ENG_API_HANDLER(eng_api_unsupported_plugins);

@@ -48,7 +48,7 @@ struct eng_attach {
     unsigned char keys[8];
     size_t n_keys, matched;
     /* Called once connected, before any byte flows (an exec starts its process there). */
-    int (*on_connected)(void *data);
+    int (*on_connected)(void *data, struct berth_err *err);
     void *data;
     int exit_status; /* from the exit frame; -1 until it comes */
 };
@@ -146,7 +146,7 @@ stop_waiting(struct eng_attach *a)
 }
 
 void
-eng_attach_on_connected(struct eng_attach *a, int (*fn)(void *), void *data)
+eng_attach_on_connected(struct eng_attach *a, int (*fn)(void *, struct berth_err *), void *data)
 {
     a->on_connected = fn;
     a->data = data;
@@ -375,8 +375,31 @@ eng_attach_run(struct eng_attach *a, int client, const char *extra, size_t n_ext
         berth_debug("attach: connect to `%s`: %s", path, strerror(errno));
         return;
     }
-    if (a->on_connected && a->on_connected(a->data) < 0)
-        return;
+    if (a->on_connected) {
+        struct berth_err err = BERTH_ERR_INIT;
+        if (a->on_connected(a->data, &err) < 0) {
+            /* The stream is already the client's: the error goes down it, as text on stdout
+             * (framed unless a terminal), which is where docker exec shows it. */
+            cleanup_free char *line = xasprintf("%s\r\n", err.msg ? err.msg : "failed");
+            size_t n = strlen(line);
+            if (a->o.tty) {
+                (void)write_all(client, line, n);
+            } else {
+                unsigned char h[8] = {STREAM_STDOUT,
+                                      0,
+                                      0,
+                                      0,
+                                      (unsigned char)(n >> 24),
+                                      (unsigned char)(n >> 16),
+                                      (unsigned char)(n >> 8),
+                                      (unsigned char)n};
+                if (write_all(client, h, sizeof(h)) == 0)
+                    (void)write_all(client, line, n);
+            }
+            berth_err_clear(&err);
+            return;
+        }
+    }
     if (a->o.in && n_extra > 0 &&
         forward_input(a, shim, (const unsigned char *)extra, n_extra) != 0)
         return;

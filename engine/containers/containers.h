@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 struct berth_err;
+struct ctr_health;
 struct eng_daemon;
 struct json_object;
 
@@ -67,10 +68,11 @@ struct eng_ctr {
     bool removed;     /* gone from the table: waiters for "removed" wake */
     uint64_t exits;   /* how many exits so far: a next-exit waiter watches it move */
     char *attach_socket;
-    uint64_t tasks_created; /* how many tasks were made: an attach before start waits for one */
-    int attach_waiting;     /* attaches waiting for the next task (start waits for them) */
-    int64_t restart_at_ns;  /* RESTARTING: when the next start is due */
-    int64_t backoff_ms;     /* the restart policy's next delay */
+    uint64_t tasks_created;    /* how many tasks were made: an attach before start waits for one */
+    int attach_waiting;        /* attaches waiting for the next task (start waits for them) */
+    int64_t restart_at_ns;     /* RESTARTING: when the next start is due */
+    int64_t backoff_ms;        /* the restart policy's next delay */
+    struct ctr_health *health; /* health.c: Config.Healthcheck's state since a start, or NULL */
 
     /* Serializes start, stop, kill, pause, restart, remove: one lifecycle change at a time. */
     pthread_mutex_t op;
@@ -168,8 +170,10 @@ struct eng_attach *eng_attach_socket(struct eng_daemon *d, const char *socket_pa
  * or berthd stops. extra: bytes the client sent before the upgrade completed. */
 void eng_attach_run(struct eng_attach *a, int fd, const char *extra, size_t n);
 void eng_attach_free(struct eng_attach *a);
-/* Run fn(data) once connected to the socket, before anything flows; its failure ends it. */
-void eng_attach_on_connected(struct eng_attach *a, int (*fn)(void *), void *data);
+/* Run fn(data, err) once connected to the socket, before anything flows; its failure ends it,
+ * its message written to the client first. */
+void eng_attach_on_connected(struct eng_attach *a, int (*fn)(void *, struct berth_err *),
+                             void *data);
 /* The exit status the session saw, or -1. */
 int eng_attach_exit_status(struct eng_attach *a);
 
@@ -202,6 +206,29 @@ void eng_exec_forget_container(struct eng_daemon *d, const char *container_id);
 /* start (task.c): a task was made; its attach socket is path. Waits (a bounded time) for the
  * attaches waiting on it to connect, so that they miss no output. */
 void ctr_task_created(struct eng_ctr *c, const char *path);
+
+/* ---------------------------------------------------------------- root filesystem (rootfs.c) */
+
+/* A container's root filesystem, open for a moment (docker cp, export). */
+struct eng_rootfs {
+    int fd;       /* O_PATH directory of the root: resolve paths in it with berth_fs_*_in_root */
+    char *path;   /* its host path: /proc/<pid>/root, or the temporary mount */
+    char *mnt;    /* the temporary mount point eng_ctr_rootfs_close undoes, or NULL */
+    bool running; /* seen through the running process (volumes and binds included) */
+};
+
+/* Open c's root filesystem: a running or paused container's through /proc/<pid>/root, a
+ * stopped one's layer mounted on a temporary directory under the state dir. Close it with
+ * eng_ctr_rootfs_close (on failure nothing is left to close). */
+int eng_ctr_rootfs_open(struct eng_daemon *d, struct eng_ctr *c, struct eng_rootfs *out,
+                        struct berth_err *err);
+void eng_ctr_rootfs_close(struct eng_rootfs *r);
+
+/* The directories of c's writable layer, mounted or not (for docker diff): *upper (heap) and
+ * the lower layers nearest first (*lowers, heap strings). EINVAL for a layer that is not an
+ * overlay or a writable bind. */
+int eng_ctr_layer_dirs(struct eng_daemon *d, struct eng_ctr *c, char **upper, char ***lowers,
+                       size_t *n_lowers, struct berth_err *err);
 
 /* ---------------------------------------------------------------- documents (describe.c) */
 

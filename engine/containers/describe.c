@@ -93,6 +93,9 @@ state_doc(struct eng_ctr *c)
     add_str(s, "Error", c->error);
     add_time(s, "StartedAt", c->started_ns);
     add_time(s, "FinishedAt", c->finished_ns);
+    struct json_object *health = ctr_health_doc(c);
+    if (health)
+        json_object_object_add(s, "Health", health);
     return s;
 }
 
@@ -327,8 +330,13 @@ status_text(struct eng_ctr *c)
     case ENG_CTR_RUNNING:
     case ENG_CTR_PAUSED: {
         cleanup_free char *up = human_duration(now - c->started_ns);
-        return c->status == ENG_CTR_PAUSED ? xasprintf("Up %s (Paused)", up)
-                                           : xasprintf("Up %s", up);
+        const char *health = ctr_health_status(c);
+        if (c->status == ENG_CTR_PAUSED)
+            return xasprintf("Up %s (Paused)", up);
+        if (health)
+            return xasprintf("Up %s (%s%s)", up, strcmp(health, "starting") == 0 ? "health: " : "",
+                             health);
+        return xasprintf("Up %s", up);
     }
     case ENG_CTR_RESTARTING: {
         cleanup_free char *ago = human_duration(now - c->finished_ns);

@@ -286,16 +286,17 @@ struct exec_session {
 };
 
 static int
-on_connected(void *data)
+on_connected(void *data, struct berth_err *err)
 {
     struct eng_exec *e = data;
-    struct berth_err err = BERTH_ERR_INIT;
-    if (start_process(e->d, e, &err) < 0) {
+    if (start_process(e->d, e, err) < 0) {
+        /* dockerd's code for any exec that could not start, whatever the reason (docker run
+         * alone tells 127 from 126). */
         pthread_mutex_lock(&execs_lock);
-        e->exit_code = ctr_start_error_code(err.msg);
+        e->exit_code = 126;
         pthread_mutex_unlock(&execs_lock);
-        berth_err_wrap(&err, "start exec %.12s", e->id);
-        berth_err_warn(&err);
+        berth_err_wrap(err, "start exec %.12s", e->id);
+        berth_debug("%s", err->msg);
         return -1;
     }
     return 0;

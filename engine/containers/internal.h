@@ -80,6 +80,17 @@ void ctr_auto_remove(struct eng_daemon *d, struct eng_ctr *c);
  * not found, 126 not executable, else 128. */
 int ctr_start_error_code(const char *msg);
 
+/* health.c: docker's HEALTHCHECK. start: after a start (and for a running container found at
+ * berthd's start), run Config.Healthcheck's probe every Interval while c runs (nothing when it
+ * has none); stop: at its exit, stop and join the prober (Health becomes "unhealthy"). Neither
+ * may be called with c->lock held. free: from the container's free. status and doc (c->lock
+ * held): "starting", "healthy", "unhealthy" and State.Health; NULL when c has no health state. */
+void ctr_health_start(struct eng_daemon *d, struct eng_ctr *c);
+void ctr_health_stop(struct eng_ctr *c);
+void ctr_health_free(struct eng_ctr *c);
+const char *ctr_health_status(struct eng_ctr *c);
+struct json_object *ctr_health_doc(struct eng_ctr *c);
+
 /* monitor.c */
 /* Whether HostConfig.AutoRemove is set; remove c from another thread, soon. */
 bool ctr_auto_remove_wanted(struct eng_ctr *c);

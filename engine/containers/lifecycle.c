@@ -142,6 +142,18 @@ ctr_start_error_code(const char *msg)
     return 128;
 }
 
+/* The docker CLI tells run's 126 and 127 from the words of Go's errno texts, which are lower
+ * case; the C library's strerror capitalizes them. Lower the first letter of each in place. */
+static void
+go_errno_words(char *msg)
+{
+    static const char *const words[] = {"Permission denied", "No such file or directory",
+                                        "Is a directory"};
+    for (size_t i = 0; msg && i < sizeof(words) / sizeof(words[0]); i++)
+        for (char *p = msg; (p = strstr(p, words[i])) != NULL; p++)
+            *p = (char)(*p - 'A' + 'a');
+}
+
 static int
 start_locked(struct eng_daemon *d, struct eng_ctr *c, bool *already, struct berth_err *err)
 {
@@ -172,6 +184,7 @@ start_locked(struct eng_daemon *d, struct eng_ctr *c, bool *already, struct bert
     pthread_mutex_lock(&c->lock);
     c->starting = false;
     if (rc < 0) {
+        go_errno_words(err->msg);
         free(c->error);
         c->error = xstrdup(err->msg ? err->msg : "start failed");
         c->exit_code = ctr_start_error_code(c->error);
@@ -194,6 +207,7 @@ start_locked(struct eng_daemon *d, struct eng_ctr *c, bool *already, struct bert
     if (rc < 0)
         return berth_err_wrap(err, "start container %.12s", c->id);
     ctr_event(d, c, "start", NULL);
+    ctr_health_start(d, c);
     return 0;
 }
 

@@ -167,6 +167,7 @@ monitor_exited(struct eng_daemon *d, struct eng_ctr *c, int exit_status, int64_t
     pthread_cond_broadcast(&c->cond);
     bool remove = !restart && ctr_auto_remove_wanted(c);
     pthread_mutex_unlock(&c->lock);
+    ctr_health_stop(c);
 
     cleanup_json struct json_object *a = json_object_new_object();
     json_object_object_add(a, "exitCode", ctr_json_number_string(exit_status));
@@ -225,6 +226,7 @@ monitor_reconcile(struct eng_daemon *d, struct eng_ctr *c)
         c->has_task = true;
         save(d, c);
         pthread_mutex_unlock(&c->lock);
+        ctr_health_start(d, c); /* health state is in memory: it starts again */
     }
 }
 

@@ -97,6 +97,7 @@ ctr_free(struct eng_ctr *c)
     free(c->log_path);
     free(c->error);
     free(c->attach_socket);
+    ctr_health_free(c);
     pthread_mutex_destroy(&c->lock);
     pthread_mutex_destroy(&c->op);
     pthread_cond_destroy(&c->cond);

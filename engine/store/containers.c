@@ -84,6 +84,14 @@ eng_store_container_set_state(struct eng_store *s, const char *id, const char *s
 }
 
 int
+eng_store_container_set_host_config(struct eng_store *s, const char *id, const char *host_config,
+                                    struct berth_err *err)
+{
+    return update(s, "UPDATE containers SET host_config = ? WHERE id = ?", id, host_config,
+                  "save container host config", err);
+}
+
+int
 eng_store_container_rename(struct eng_store *s, const char *id, const char *name,
                            struct berth_err *err)
 {

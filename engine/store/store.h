@@ -42,6 +42,9 @@ int eng_store_container_insert(struct eng_store *s, const struct eng_store_conta
 /* ENOENT for an unknown id. */
 int eng_store_container_set_state(struct eng_store *s, const char *id, const char *state,
                                   struct berth_err *err);
+/* Replace the HostConfig (docker update); ENOENT for an unknown id. */
+int eng_store_container_set_host_config(struct eng_store *s, const char *id, const char *host_config,
+                                        struct berth_err *err);
 int eng_store_container_rename(struct eng_store *s, const char *id, const char *name,
                                struct berth_err *err);
 int eng_store_container_delete(struct eng_store *s, const char *id, struct berth_err *err);
