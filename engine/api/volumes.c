@@ -155,7 +155,7 @@ filters_match(const struct filters *f, const struct eng_store_volume *v, bool *o
         } else if (strcmp(k, "label!") == 0) {
             ok = ok && !match_label(v->labels, val);
         } else if (strcmp(k, "dangling") == 0) {
-            bool want;
+            bool want = false;
             if (parse_bool_filter(k, val, &want, err) < 0)
                 return -1;
             ok = ok && want == (v->n_users == 0);
