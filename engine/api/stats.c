@@ -144,10 +144,13 @@ sample(struct eng_daemon *d, struct eng_ctr *c, struct json_object *prev, bool *
                                                ctr_now_ns(), prev, err);
     if (!doc)
         return NULL;
-    /* docker has "networks" only for a container with a network namespace of its own. */
+    /* docker has "networks" only for a container with a network namespace of its own. An
+     * update swaps host_config under c->lock: the mode is copied there. */
+    pthread_mutex_lock(&c->lock);
     struct json_object *mode = get(c->host_config, "NetworkMode");
-    const char *ms =
-        mode && json_object_is_type(mode, json_type_string) ? json_object_get_string(mode) : "";
+    cleanup_free char *ms = xstrdup(
+        mode && json_object_is_type(mode, json_type_string) ? json_object_get_string(mode) : "");
+    pthread_mutex_unlock(&c->lock);
     if (pid > 0 && *ms && strcmp(ms, "none") != 0 && strcmp(ms, "host") != 0 &&
         strcmp(ms, "default") != 0 && strncmp(ms, "container:", 10) != 0) {
         struct berth_err e2 = BERTH_ERR_INIT;

@@ -74,6 +74,7 @@ int cli_cmd_rename(struct cli_global *g, int argc, char **argv, struct berth_err
 int cli_cmd_top(struct cli_global *g, int argc, char **argv, struct berth_err *err);
 int cli_cmd_port(struct cli_global *g, int argc, char **argv, struct berth_err *err);
 int cli_cmd_stats(struct cli_global *g, int argc, char **argv, struct berth_err *err);
+int cli_cmd_update(struct cli_global *g, int argc, char **argv, struct berth_err *err);
 int cli_cmd_logs(struct cli_global *g, int argc, char **argv, struct berth_err *err);
 int cli_cmd_attach(struct cli_global *g, int argc, char **argv, struct berth_err *err);
 int cli_cmd_exec(struct cli_global *g, int argc, char **argv, struct berth_err *err);

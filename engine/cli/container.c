@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -491,6 +492,62 @@ num_at(struct json_object *o, const char *a, const char *b, const char *c)
     return o ? json_object_get_int64(o) : 0;
 }
 
+/* docker stats shows memory in binary units ("548.9KiB / 1.944GiB"), unlike its I/O. */
+static char *
+binary_size(double bytes)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    size_t i = 0;
+    while (bytes >= 1024 && i + 1 < ARRAY_SIZE(units)) {
+        bytes /= 1024;
+        i++;
+    }
+    return xasprintf("%.4g%s", bytes, units[i]);
+}
+
+/* "rx / tx" over every network of the document, decimal as docker. */
+static char *
+net_io(struct json_object *s)
+{
+    double rx = 0, tx = 0;
+    struct json_object *nets = NULL;
+    if (json_object_object_get_ex(s, "networks", &nets) &&
+        json_object_is_type(nets, json_type_object)) {
+        json_object_object_foreach(nets, key, n)
+        {
+            (void)key;
+            rx += (double)num_at(n, "rx_bytes", NULL, NULL);
+            tx += (double)num_at(n, "tx_bytes", NULL, NULL);
+        }
+    }
+    cleanup_free char *r = cli_human_size(rx), *t = cli_human_size(tx);
+    return xasprintf("%s / %s", r, t);
+}
+
+/* "read / written" from blkio_stats.io_service_bytes_recursive, decimal as docker. */
+static char *
+block_io(struct json_object *s)
+{
+    double rd = 0, wr = 0;
+    struct json_object *b = NULL, *v = NULL;
+    if (json_object_object_get_ex(s, "blkio_stats", &b) &&
+        json_object_object_get_ex(b, "io_service_bytes_recursive", &v) &&
+        json_object_is_type(v, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            struct json_object *e = json_object_array_get_idx(v, i), *op = NULL;
+            if (!json_object_object_get_ex(e, "op", &op))
+                continue;
+            const char *o = json_object_get_string(op);
+            if (strcasecmp(o, "read") == 0)
+                rd += (double)num_at(e, "value", NULL, NULL);
+            else if (strcasecmp(o, "write") == 0)
+                wr += (double)num_at(e, "value", NULL, NULL);
+        }
+    }
+    cleanup_free char *r = cli_human_size(rd), *w = cli_human_size(wr);
+    return xasprintf("%s / %s", r, w);
+}
+
 static struct json_object *
 stats_row(const char *name, struct json_object *s, bool no_trunc)
 {
@@ -504,9 +561,12 @@ stats_row(const char *name, struct json_object *s, bool no_trunc)
         ncpu = 1;
     if (cpu_delta > 0 && sys_delta > 0)
         cpu = (double)cpu_delta / (double)sys_delta * (double)ncpu * 100.0;
-    /* Memory as docker shows it on cgroup v2: usage less the inactive file cache. */
+    /* Memory as docker shows it: usage less the inactive file cache (total_inactive_file on
+     * cgroup v1, inactive_file on v2). */
     int64_t usage = num_at(s, "memory_stats", "usage", NULL);
-    int64_t inactive = num_at(s, "memory_stats", "stats", "inactive_file");
+    int64_t inactive = num_at(s, "memory_stats", "stats", "total_inactive_file");
+    if (inactive <= 0)
+        inactive = num_at(s, "memory_stats", "stats", "inactive_file");
     if (inactive > 0 && inactive < usage)
         usage -= inactive;
     int64_t limit = num_at(s, "memory_stats", "limit", NULL);
@@ -515,8 +575,10 @@ stats_row(const char *name, struct json_object *s, bool no_trunc)
     json_object_object_get_ex(s, "id", &id);
     cleanup_free char *sid = cli_short_id(id ? json_object_get_string(id) : name, no_trunc);
     cleanup_free char *cpu_s = xasprintf("%.2f%%", cpu);
-    cleanup_free char *mu = cli_human_size((double)usage);
-    cleanup_free char *ml = cli_human_size((double)limit);
+    cleanup_free char *mu = binary_size((double)usage);
+    cleanup_free char *ml = binary_size((double)limit);
+    cleanup_free char *nio = net_io(s);
+    cleanup_free char *bio = block_io(s);
     cleanup_free char *mem = xasprintf("%s / %s", mu, ml);
     cleanup_free char *memp =
         xasprintf("%.2f%%", limit > 0 ? (double)usage / (double)limit * 100.0 : 0.0);
@@ -531,8 +593,8 @@ stats_row(const char *name, struct json_object *s, bool no_trunc)
     json_object_object_add(row, "CPUPerc", json_object_new_string(cpu_s));
     json_object_object_add(row, "MemUsage", json_object_new_string(mem));
     json_object_object_add(row, "MemPerc", json_object_new_string(memp));
-    json_object_object_add(row, "NetIO", json_object_new_string("0B / 0B"));
-    json_object_object_add(row, "BlockIO", json_object_new_string("0B / 0B"));
+    json_object_object_add(row, "NetIO", json_object_new_string(nio));
+    json_object_object_add(row, "BlockIO", json_object_new_string(bio));
     json_object_object_add(row, "PIDs", json_object_new_string(pids));
     return row;
 }
@@ -754,7 +816,7 @@ cli_cmd_container(struct cli_global *g, int argc, char **argv, struct berth_err 
         {"exec", cli_cmd_exec},     {"attach", cli_cmd_attach},   {"wait", cli_cmd_wait},
         {"rename", cli_cmd_rename}, {"top", cli_cmd_top},         {"stats", cli_cmd_stats},
         {"cp", cli_cmd_cp},         {"pause", cli_cmd_pause},     {"unpause", cli_cmd_unpause},
-        {"port", cli_cmd_port},
+        {"port", cli_cmd_port},     {"update", cli_cmd_update},
     };
     if (argc < 2 || strcmp(argv[1], "--help") == 0) {
         printf("Usage:  berth container COMMAND\n\nManage containers\n\nCommands:\n ");

@@ -33,6 +33,7 @@ static const struct cli_command commands[] = {
     {"rename",    cli_cmd_rename,    "Rename a container"},
     {"top",       cli_cmd_top,       "Display the running processes of a container"},
     {"stats",     cli_cmd_stats,     "Display a live stream of container(s) resource usage statistics"},
+    {"update",    cli_cmd_update,    "Update configuration of one or more containers"},
     {"cp",        cli_cmd_cp,        "Copy files/folders between a container and the local filesystem"},
     {"pause",     cli_cmd_pause,     "Pause all processes within one or more containers"},
     {"unpause",   cli_cmd_unpause,   "Unpause all processes within one or more containers"},

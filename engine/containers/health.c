@@ -59,10 +59,14 @@ struct health_result {
 };
 
 struct ctr_health {
+    /* Held by start and stop for their whole run (a join included), so that two of them
+     * (a start and an exit, a removal and berthd's stop) never race over the thread. The
+     * prober never takes it. */
+    pthread_mutex_t ctl;
     pthread_mutex_t lock;
     pthread_cond_t cond; /* broadcast when stop is set */
     bool stop;
-    bool has_thread;
+    bool has_thread; /* thread is to be joined (it may have ended by itself) */
     pthread_t thread;
     const char *status; /* STARTING, HEALTHY or UNHEALTHY */
     int failing_streak;
@@ -453,63 +457,10 @@ prober_thread(void *arg)
 
 /* ---------------------------------------------------------------- the hooks */
 
-void
-ctr_health_start(struct eng_daemon *d, struct eng_ctr *c)
+/* Stop and join h's prober, if any (h->ctl held). */
+static void
+stop_prober(struct ctr_health *h)
 {
-    struct probe_cfg cfg = {0};
-    if (!probe_cfg_read(c, &cfg))
-        return;
-    ctr_health_stop(c); /* a prober of the previous run that nobody stopped */
-
-    pthread_mutex_lock(&c->lock);
-    if (!c->health) {
-        struct ctr_health *h = xzalloc(sizeof(*h));
-        pthread_mutex_init(&h->lock, NULL);
-        pthread_cond_init(&h->cond, NULL);
-        c->health = h;
-    }
-    struct ctr_health *h = c->health;
-    bool running = c->status == ENG_CTR_RUNNING;
-    pthread_mutex_unlock(&c->lock);
-
-    struct prober *p = xzalloc(sizeof(*p));
-    p->d = d;
-    p->c = ctr_ref(c);
-    p->h = h;
-    p->cfg = cfg;
-    p->fifo = xasprintf("%s/health.fifo", c->dir);
-    unlink(p->fifo);
-    if (!running || mkfifo(p->fifo, 0600) < 0) {
-        if (running)
-            berth_warn("container %.12s: health check: mkfifo %s: %s", c->id, p->fifo,
-                       strerror(errno));
-        free(p->fifo);
-        p->fifo = NULL;
-        prober_free(p);
-        return;
-    }
-    pthread_mutex_lock(&h->lock);
-    h->stop = false;
-    h->status = STARTING;
-    h->failing_streak = 0;
-    log_clear(h);
-    int rc = pthread_create(&h->thread, NULL, prober_thread, p);
-    h->has_thread = rc == 0;
-    pthread_mutex_unlock(&h->lock);
-    if (rc != 0) {
-        berth_warn("container %.12s: cannot start its health check: %s", c->id, strerror(rc));
-        prober_free(p);
-    }
-}
-
-void
-ctr_health_stop(struct eng_ctr *c)
-{
-    pthread_mutex_lock(&c->lock);
-    struct ctr_health *h = c->health;
-    pthread_mutex_unlock(&c->lock);
-    if (!h)
-        return;
     pthread_mutex_lock(&h->lock);
     bool joinable = h->has_thread;
     pthread_t t = h->thread;
@@ -524,12 +475,105 @@ ctr_health_stop(struct eng_ctr *c)
 }
 
 void
+ctr_health_start(struct eng_daemon *d, struct eng_ctr *c)
+{
+    struct probe_cfg cfg = {0};
+    if (!probe_cfg_read(c, &cfg))
+        return;
+
+    pthread_mutex_lock(&c->lock);
+    if (!c->health) {
+        struct ctr_health *h = xzalloc(sizeof(*h));
+        pthread_mutex_init(&h->ctl, NULL);
+        pthread_mutex_init(&h->lock, NULL);
+        pthread_cond_init(&h->cond, NULL);
+        c->health = h;
+    }
+    struct ctr_health *h = c->health;
+    pthread_mutex_unlock(&c->lock);
+
+    pthread_mutex_lock(&h->ctl);
+    stop_prober(h); /* a prober of the previous run that nobody stopped */
+    /* Read after the stop: an exit that came meanwhile has been recorded, and a stopping
+     * berthd (which stops every prober once) starts no more. */
+    pthread_mutex_lock(&c->lock);
+    bool running = c->status == ENG_CTR_RUNNING && !c->removed;
+    pthread_mutex_unlock(&c->lock);
+    if (!running || __atomic_load_n(&d->stopping, __ATOMIC_ACQUIRE)) {
+        pthread_mutex_unlock(&h->ctl);
+        json_object_put(cfg.args);
+        return;
+    }
+
+    struct prober *p = xzalloc(sizeof(*p));
+    p->d = d;
+    p->c = ctr_ref(c);
+    p->h = h;
+    p->cfg = cfg;
+    p->fifo = xasprintf("%s/health.fifo", c->dir);
+    unlink(p->fifo);
+    if (mkfifo(p->fifo, 0600) < 0) {
+        berth_warn("container %.12s: health check: mkfifo %s: %s", c->id, p->fifo, strerror(errno));
+        free(p->fifo);
+        p->fifo = NULL;
+        prober_free(p);
+        pthread_mutex_unlock(&h->ctl);
+        return;
+    }
+    pthread_mutex_lock(&h->lock);
+    h->stop = false;
+    h->status = STARTING;
+    h->failing_streak = 0;
+    log_clear(h);
+    int rc = pthread_create(&h->thread, NULL, prober_thread, p);
+    h->has_thread = rc == 0;
+    pthread_mutex_unlock(&h->lock);
+    if (rc != 0) {
+        berth_warn("container %.12s: cannot start its health check: %s", c->id, strerror(rc));
+        prober_free(p);
+    }
+    pthread_mutex_unlock(&h->ctl);
+}
+
+void
+ctr_health_stop(struct eng_ctr *c)
+{
+    pthread_mutex_lock(&c->lock);
+    struct ctr_health *h = c->health;
+    pthread_mutex_unlock(&c->lock);
+    if (!h)
+        return;
+    pthread_mutex_lock(&h->ctl);
+    stop_prober(h);
+    pthread_mutex_unlock(&h->ctl);
+}
+
+void
+ctr_health_stop_all(struct eng_daemon *d)
+{
+    size_t n;
+    struct eng_ctr **v = eng_ctr_list(d, &n);
+    for (size_t i = 0; i < n; i++)
+        ctr_health_stop(v[i]);
+    eng_ctr_list_free(v, n);
+}
+
+void
 ctr_health_free(struct eng_ctr *c)
 {
     struct ctr_health *h = c->health;
     if (!h)
         return;
+    /* A prober that ended by itself (its container stopped) and was never joined; when it
+     * dropped the last reference, this runs on it and it lets itself go. */
+    if (h->has_thread) {
+        if (pthread_equal(h->thread, pthread_self()))
+            pthread_detach(h->thread);
+        else
+            pthread_join(h->thread, NULL);
+    }
     log_clear(h);
+    pthread_mutex_destroy(&h->ctl);
     pthread_mutex_destroy(&h->lock);
     pthread_cond_destroy(&h->cond);
     free(h);

@@ -87,6 +87,8 @@ int ctr_start_error_code(const char *msg);
  * held): "starting", "healthy", "unhealthy" and State.Health; NULL when c has no health state. */
 void ctr_health_start(struct eng_daemon *d, struct eng_ctr *c);
 void ctr_health_stop(struct eng_ctr *c);
+/* At berthd's stop, before the supervisor's client goes: stop every prober. */
+void ctr_health_stop_all(struct eng_daemon *d);
 void ctr_health_free(struct eng_ctr *c);
 const char *ctr_health_status(struct eng_ctr *c);
 struct json_object *ctr_health_doc(struct eng_ctr *c);

@@ -436,6 +436,9 @@ remove_locked(struct eng_daemon *d, struct eng_ctr *c, bool force, bool volumes,
             return berth_err_fail(err, ETIMEDOUT, "could not kill running container %s", c->id);
     }
 
+    /* The exit stops the prober on the monitor's thread; this waits for it before the
+     * container's directory (the probe's fifo) goes. */
+    ctr_health_stop(c);
     pthread_mutex_lock(&c->lock);
     c->status = ENG_CTR_REMOVING;
     pthread_mutex_unlock(&c->lock);

@@ -464,6 +464,7 @@ eng_containers_shutdown(struct eng_daemon *d)
     if (!t)
         return;
     monitor_stop(d);
+    ctr_health_stop_all(d);
     for (size_t i = 0; i < t->n; i++)
         eng_ctr_put(t->v[i]);
     free(t->v);
