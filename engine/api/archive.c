@@ -21,24 +21,28 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <microhttpd.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
+#include "common/base64.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/fs.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "engine/api/handlers.h"
 #include "engine/api/request.h"
 #include "engine/api/router.h"
 #include "engine/containers/containers.h"
 #include "engine/daemon.h"
+#include "engine/spec/spec-internal.h"
 
 #define TAR_CHUNK (64 * 1024)
 
@@ -57,13 +61,37 @@ archive_freep(struct archive **a)
 }
 #define cleanup_archive __attribute__((cleanup(archive_freep)))
 
-/* Open the container named in the request's path and its root filesystem. */
+/* What a PUT needs to know of the container besides its files. */
+struct ctr_facts {
+    bool readonly_rootfs; /* HostConfig.ReadonlyRootfs */
+    char *user;           /* Config.User ("" when unset) */
+};
+
+static void
+ctr_facts_clear(struct ctr_facts *f)
+{
+    free(f->user);
+}
+#define cleanup_facts __attribute__((cleanup(ctr_facts_clear)))
+
+/* Open the container named in the request's path and its root filesystem; facts (may be
+ * NULL) gets what the PUT checks. */
 static int
-open_root(struct eng_api_req *req, struct eng_rootfs *r, struct berth_err *err)
+open_root(struct eng_api_req *req, struct eng_rootfs *r, struct ctr_facts *facts,
+          struct berth_err *err)
 {
     cleanup_ctr struct eng_ctr *c = eng_ctr_find(req->d, eng_api_param(&req->params, "id"), err);
     if (!c)
         return -1;
+    if (facts) {
+        struct json_object *v = NULL;
+        facts->readonly_rootfs = json_object_object_get_ex(c->host_config, "ReadonlyRootfs", &v) &&
+                                 json_object_get_boolean(v);
+        facts->user = xstrdup(json_object_object_get_ex(c->config, "User", &v) &&
+                                      json_object_is_type(v, json_type_string)
+                                  ? json_object_get_string(v)
+                                  : "");
+    }
     return eng_ctr_rootfs_open(req->d, c, r, err);
 }
 
@@ -208,13 +236,15 @@ stat_header(const struct eng_rootfs *r, const char *path, const struct target *t
         eng_time_rfc3339((int64_t)t->st.st_mtim.tv_sec * 1000000000 + t->st.st_mtim.tv_nsec);
     json_object_object_add(o, "mtime", json_object_new_string(mtime));
     cleanup_free char *lt = NULL;
-    if (S_ISLNK(t->st.st_mode))
-        lt = link_target(r, path[0] == '/' ? path : "/");
+    if (S_ISLNK(t->st.st_mode)) {
+        /* A relative path is taken from the root, as docker does. */
+        cleanup_free char *abs = xasprintf("/%s", path);
+        lt = link_target(r, abs);
+    }
     json_object_object_add(o, "linkTarget", json_object_new_string(lt ? lt : ""));
-    const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-    size_t n = strlen(s);
-    char *out = xmalloc(4 * ((n + 2) / 3) + 1);
-    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)n);
+    const char *s =
+        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    char *out = berth_base64_encode(s, strlen(s));
     json_object_put(o);
     return out;
 }
@@ -448,7 +478,7 @@ ENG_API_HANDLER(eng_api_containers_archive_stat)
     if (!path)
         return -1;
     cleanup_rootfs struct eng_rootfs r = {.fd = -1};
-    if (open_root(req, &r, err) < 0)
+    if (open_root(req, &r, NULL, err) < 0)
         return -1;
     cleanup_target struct target t = {.dirfd = -1};
     if (resolve(&r, path, &t, err) < 0) {
@@ -469,7 +499,11 @@ ENG_API_HANDLER(eng_api_containers_archive_get)
     if (!path)
         return -1;
     struct tar_job *j = tar_job_new();
-    if (open_root(req, &j->root, err) < 0 || resolve(&j->root, path, &j->t, err) < 0) {
+    if (open_root(req, &j->root, NULL, err) < 0) {
+        tar_done(j);
+        return -1;
+    }
+    if (resolve(&j->root, path, &j->t, err) < 0) {
         tar_done(j);
         if (err->code != ENOENT && err->code != ENOTDIR)
             return -1;
@@ -484,7 +518,7 @@ ENG_API_HANDLER(eng_api_containers_archive_get)
 ENG_API_HANDLER(eng_api_containers_export)
 {
     struct tar_job *j = tar_job_new();
-    if (open_root(req, &j->root, err) < 0) {
+    if (open_root(req, &j->root, NULL, err) < 0) {
         tar_done(j);
         return -1;
     }
@@ -532,9 +566,26 @@ has_dotdot(const char *p)
     return false;
 }
 
-/* Refuse an entry that would land (or link) outside the directory it is extracted into. */
+/* The symlink of links (names the tar made, clean) that path goes through, or NULL. */
+static const char *
+through_link(struct json_object *links, const char *path)
+{
+    cleanup_free char *p = xstrdup(path);
+    for (char *slash = strchr(p, '/'); slash; slash = strchr(slash + 1, '/')) {
+        *slash = '\0';
+        struct lh_entry *hit = lh_table_lookup_entry(json_object_get_object(links), p);
+        *slash = '/';
+        if (hit)
+            return (const char *)lh_entry_k(hit);
+    }
+    return NULL;
+}
+
+/* Refuse an entry that would land (or link) outside the directory it is extracted into:
+ * `..`, an absolute name, a link out, or a path through a symlink an earlier entry made (which
+ * could point anywhere in the container). links holds the tar's symlinks so far. */
 static int
-check_entry(struct archive_entry *e, struct berth_err *err)
+check_entry(struct archive_entry *e, struct json_object *links, struct berth_err *err)
 {
     const char *name = archive_entry_pathname(e);
     const char *hard = archive_entry_hardlink(e);
@@ -560,6 +611,20 @@ check_entry(struct archive_entry *e, struct berth_err *err)
                                   "tar entry `%s`: symlink to `%s` is outside the destination",
                                   name, sym);
     }
+    cleanup_free char *clean = berth_fs_clean(name);
+    const char *via = through_link(links, clean);
+    cleanup_free char *hclean = hard ? berth_fs_clean(hard) : NULL;
+    if (!via && hclean)
+        via = through_link(links, hclean);
+    if (via)
+        return berth_err_fail(err, EINVAL,
+                              "tar entry `%s` goes through `%s`, a symlink made by the tar: "
+                              "it could point outside the destination",
+                              name, via);
+    if (sym)
+        json_object_object_add(links, clean, NULL);
+    else
+        json_object_object_del(links, clean);
     return 0;
 }
 
@@ -567,6 +632,9 @@ struct extract {
     const struct eng_rootfs *root;
     const char *dest; /* the extraction directory, clean and absolute */
     bool no_overwrite_dir_non_dir;
+    bool chown; /* copyUIDGID with a Config.User: everything is owned by uid:gid */
+    uid_t uid;
+    gid_t gid;
 };
 
 /* Make room for an entry of type `mode` at name in parent: an existing non-directory goes, an
@@ -639,8 +707,8 @@ extract_one(const struct extract *x, struct archive *a, struct archive_entry *e,
     bool exists = false;
     if (make_room(x, parent, base, hard ? S_IFREG : mode, full, &exists, err) < 0)
         return -1;
-    uid_t uid = (uid_t)archive_entry_uid(e);
-    gid_t gid = (gid_t)archive_entry_gid(e);
+    uid_t uid = x->chown ? x->uid : (uid_t)archive_entry_uid(e);
+    gid_t gid = x->chown ? x->gid : (gid_t)archive_entry_gid(e);
     struct timespec ts[2] = {{.tv_sec = archive_entry_mtime(e)},
                              {.tv_sec = archive_entry_mtime(e)}};
     ts[0].tv_nsec = ts[1].tv_nsec = archive_entry_mtime_nsec(e);
@@ -700,12 +768,26 @@ ENG_API_HANDLER(eng_api_containers_archive_put)
     if (!path)
         return -1;
     struct extract x = {0};
-    if (eng_api_query_bool(req, "noOverwriteDirNonDir", &x.no_overwrite_dir_non_dir, err) < 0)
+    bool copy_ids = false;
+    if (eng_api_query_bool(req, "noOverwriteDirNonDir", &x.no_overwrite_dir_non_dir, err) < 0 ||
+        eng_api_query_bool(req, "copyUIDGID", &copy_ids, err) < 0)
         return -1;
     cleanup_rootfs struct eng_rootfs r = {.fd = -1};
-    if (open_root(req, &r, err) < 0)
+    cleanup_facts struct ctr_facts facts = {0};
+    if (open_root(req, &r, &facts, err) < 0)
         return -1;
     x.root = &r;
+    /* docker cp -a: the files become the container user's (docker leaves the tar's owners when
+     * the container has no Config.User). The user is looked up in the container's own files. */
+    if (copy_ids && *facts.user) {
+        struct spec_user u = {0};
+        if (spec_user_resolve(r.path, facts.user, NULL, &u, err) < 0)
+            return -1;
+        x.chown = true;
+        x.uid = u.uid;
+        x.gid = u.gid;
+        spec_user_free(&u);
+    }
     cleanup_free char *abs = xasprintf("/%s", path);
     cleanup_free char *dest = berth_fs_clean(abs);
     x.dest = strcmp(dest, "/") == 0 ? "" : dest;
@@ -722,6 +804,14 @@ ENG_API_HANDLER(eng_api_containers_archive_put)
             return berth_err_set(err, errno, "stat `%s`", path);
         if (!S_ISDIR(st.st_mode))
             return berth_err_fail(err, EINVAL, "extraction point is not a directory");
+        /* A stopped container's layer is mounted writable here whatever its HostConfig says; a
+         * running one shows its read-only root (or volume) as a read-only mount. */
+        struct statvfs sv;
+        bool ro_mount = fstatvfs(dfd, &sv) == 0 && (sv.f_flag & ST_RDONLY);
+        if (facts.readonly_rootfs && (!r.running || ro_mount))
+            return berth_err_fail(err, EACCES, "container rootfs is marked read-only");
+        if (ro_mount)
+            return berth_err_fail(err, EACCES, "mounted volume is marked read-only");
     }
     if (req->body_fd < 0)
         return eng_api_reply_data(req, 200, NULL, "", 0);
@@ -731,10 +821,11 @@ ENG_API_HANDLER(eng_api_containers_archive_put)
     int rc;
     {
         cleanup_archive struct archive *a = tar_reader(req->body_fd, err);
+        cleanup_json struct json_object *links = json_object_new_object();
         if (!a)
             return -1;
         while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN)
-            if (check_entry(e, err) < 0)
+            if (check_entry(e, links, err) < 0)
                 return -1;
         if (rc != ARCHIVE_EOF)
             return berth_err_fail(err, EINVAL, "read the tar: %s", archive_error_string(a));
@@ -752,31 +843,57 @@ ENG_API_HANDLER(eng_api_containers_archive_put)
 
 /* ---------------------------------------------------------------- changes */
 
+enum { CHANGE_MODIFIED = 0, CHANGE_ADDED = 1, CHANGE_DELETED = 2 }; /* docker's Kind */
+
 struct change {
     char *path;
-    int kind; /* docker's: 0 modified, 1 added, 2 deleted */
+    int kind;
 };
 
+/* docker's walk of the writable layer (its overlay changes): every entry of the upper
+ * directory in lexical order, parents before children; a whiteout (a 0/0 character device) or
+ * an opaque directory the lower layers have is a deletion, a name no lower layer has an
+ * addition, any other a modification, except a directory the same in size, mode and mtime as
+ * the lower one (copied up only because something below it changed). The parent of an
+ * addition or a deletion is listed as modified, once, if it was not already. */
 struct changes {
-    const char *const *lowers;
+    int *lowers; /* O_PATH fds of the lower layers, nearest first */
     size_t n_lowers;
+    struct json_object *dirs; /* directories already listed (docker's changedDirs) */
     struct change *v;
     size_t n, cap;
 };
 
 static bool
-in_lowers(const struct changes *ch, const char *path)
+is_whiteout(const struct stat *st)
+{
+    return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
+}
+
+/* The stat of path in the nearest lower layer that has it; false when none has it (a whiteout
+ * there hides it from the layers below). Nothing is followed out of a layer. */
+static bool
+lower_stat(const struct changes *ch, const char *path, struct stat *st)
 {
     for (size_t i = 0; i < ch->n_lowers; i++) {
         struct berth_err ignored = BERTH_ERR_INIT;
-        cleanup_close int lfd = open(ch->lowers[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
         cleanup_close int fd =
-            lfd < 0 ? -1 : berth_fs_open_in_root(lfd, path, O_PATH | O_NOFOLLOW, 0, &ignored);
+            berth_fs_open_in_root(ch->lowers[i], path, O_PATH | O_NOFOLLOW, 0, &ignored);
         berth_err_clear(&ignored);
-        if (fd >= 0)
-            return true;
+        if (fd >= 0 && fstat(fd, st) == 0)
+            return !is_whiteout(st);
     }
     return false;
+}
+
+static bool
+is_opaque(int dirfd)
+{
+    char v[2];
+    ssize_t n = fgetxattr(dirfd, "trusted.overlay.opaque", v, sizeof(v));
+    if (n < 0)
+        n = fgetxattr(dirfd, "user.overlay.opaque", v, sizeof(v));
+    return n == 1 && v[0] == 'y';
 }
 
 static void
@@ -789,49 +906,93 @@ add_change(struct changes *ch, const char *path, int kind)
     ch->v[ch->n++] = (struct change){xstrdup(path), kind};
 }
 
-/* Every entry below the upper directory dfd (at path in the container): a whiteout (a 0/0
- * character device) is a deletion, a name the lower layers have a modification, any other an
- * addition. Nothing is followed. */
 static int
-walk_upper(struct changes *ch, int dfd, const char *path, int depth, struct berth_err *err)
+name_cmp(const void *a, const void *b)
 {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names in the directory dfd, sorted (NULL-terminated, *n of them). */
+static char **
+sorted_names(int dfd, size_t *n)
+{
+    *n = 0;
     int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
-        return berth_err_set(err, errno, "open `%s` in the layer", path);
+        return NULL;
     cleanup_dir DIR *dir = fdopendir(fd);
     if (!dir) {
         close(fd);
-        return berth_err_set(err, errno, "read `%s` in the layer", path);
+        return NULL;
     }
+    char **v = xzalloc(sizeof(*v));
     struct dirent *de;
     while ((de = readdir(dir))) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-        cleanup_free char *child = xasprintf("%s/%s", *path ? path : "", de->d_name);
-        struct stat st;
-        if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-            continue; /* gone meanwhile: the container is running */
-        if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
-            add_change(ch, child, 2);
-            continue;
-        }
-        add_change(ch, child, in_lowers(ch, child) ? 0 : 1);
-        if (!S_ISDIR(st.st_mode) || depth > 256)
-            continue;
-        cleanup_close int sub =
-            openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (sub < 0)
-            continue;
-        if (walk_upper(ch, sub, child, depth + 1, err) < 0)
-            return -1;
+        v = xrealloc(v, (*n + 2) * sizeof(*v));
+        v[(*n)++] = xstrdup(de->d_name);
+        v[*n] = NULL;
     }
-    return 0;
+    qsort(v, *n, sizeof(*v), name_cmp);
+    return v;
+}
+
+static bool
+same_dir(const struct stat *a, const struct stat *b)
+{
+    if (a->st_size != b->st_size || a->st_mode != b->st_mode)
+        return false;
+    if (a->st_mtim.tv_sec != b->st_mtim.tv_sec)
+        return false;
+    /* Go's sameFsTime: a lost sub-second part (some file systems keep none) still matches. */
+    return a->st_mtim.tv_nsec == b->st_mtim.tv_nsec || a->st_mtim.tv_nsec == 0 ||
+           b->st_mtim.tv_nsec == 0;
+}
+
+static void
+record(struct changes *ch, const char *path, int kind, bool dir)
+{
+    if (dir)
+        json_object_object_add(ch->dirs, path, NULL);
+    if (kind != CHANGE_MODIFIED) {
+        cleanup_free char *parent = xstrdup(path);
+        *strrchr(parent, '/') = '\0';
+        if (*parent && !json_object_object_get_ex(ch->dirs, parent, NULL)) {
+            add_change(ch, parent, CHANGE_MODIFIED);
+            json_object_object_add(ch->dirs, parent, NULL);
+        }
+    }
+    add_change(ch, path, kind);
 }
 
 static int
-change_cmp(const void *a, const void *b)
+walk_upper(struct changes *ch, int dfd, const char *path, int depth, struct berth_err *err)
 {
-    return strcmp(((const struct change *)a)->path, ((const struct change *)b)->path);
+    size_t n = 0;
+    cleanup_strv char **names = sorted_names(dfd, &n);
+    if (!names)
+        return berth_err_set(err, errno, "read `%s` in the layer", *path ? path : "/");
+    for (size_t i = 0; i < n; i++) {
+        cleanup_free char *child = xasprintf("%s/%s", path, names[i]);
+        struct stat st, lst;
+        if (fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue; /* gone meanwhile: the container is running */
+        cleanup_close int sub =
+            S_ISDIR(st.st_mode)
+                ? openat(dfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                : -1;
+        bool in_lower = lower_stat(ch, child, &lst);
+        if (is_whiteout(&st) || (sub >= 0 && in_lower && is_opaque(sub)))
+            record(ch, child, CHANGE_DELETED, S_ISDIR(st.st_mode));
+        else if (!in_lower)
+            record(ch, child, CHANGE_ADDED, S_ISDIR(st.st_mode));
+        else if (!S_ISDIR(st.st_mode) || !S_ISDIR(lst.st_mode) || !same_dir(&st, &lst))
+            record(ch, child, CHANGE_MODIFIED, S_ISDIR(st.st_mode));
+        if (sub >= 0 && depth < 256 && walk_upper(ch, sub, child, depth + 1, err) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 ENG_API_HANDLER(eng_api_containers_changes)
@@ -840,22 +1001,26 @@ ENG_API_HANDLER(eng_api_containers_changes)
     if (!c)
         return -1;
     cleanup_free char *upper = NULL;
-    cleanup_strv char **lowers = NULL;
+    char **lowers = NULL;
     size_t n_lowers = 0;
-    char **lv = NULL;
-    if (eng_ctr_layer_dirs(req->d, c, &upper, &lv, &n_lowers, err) < 0)
+    if (eng_ctr_layer_dirs(req->d, c, &upper, &lowers, &n_lowers, err) < 0)
         return -1;
-    /* A NULL-terminated copy, so that one cleanup frees it. */
-    lowers = xrealloc(lv, (n_lowers + 1) * sizeof(*lowers));
-    lowers[n_lowers] = NULL;
 
-    struct changes ch = {.lowers = (const char *const *)lowers, .n_lowers = n_lowers};
+    struct changes ch = {.dirs = json_object_new_object(), .n_lowers = n_lowers};
+    ch.lowers = xzalloc((n_lowers + 1) * sizeof(*ch.lowers));
+    int rc = 0;
+    for (size_t i = 0; i < n_lowers; i++) {
+        ch.lowers[i] = open(lowers[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (ch.lowers[i] < 0 && rc == 0)
+            rc = berth_err_set(err, errno, "open the layer `%s`", lowers[i]);
+    }
     cleanup_close int ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc = ufd < 0 ? berth_err_set(err, errno, "open the layer `%s`", upper)
-                     : walk_upper(&ch, ufd, "", 0, err);
+    if (rc == 0 && ufd < 0)
+        rc = berth_err_set(err, errno, "open the layer `%s`", upper);
+    if (rc == 0)
+        rc = walk_upper(&ch, ufd, "", 0, err);
+
     struct json_object *out = rc < 0 ? NULL : json_object_new_array();
-    if (ch.n)
-        qsort(ch.v, ch.n, sizeof(*ch.v), change_cmp);
     for (size_t i = 0; i < ch.n; i++) {
         if (out) {
             struct json_object *o = json_object_new_object();
@@ -865,7 +1030,15 @@ ENG_API_HANDLER(eng_api_containers_changes)
         }
         free(ch.v[i].path);
     }
+    for (size_t i = 0; i < n_lowers; i++) {
+        if (ch.lowers[i] >= 0)
+            close(ch.lowers[i]);
+        free(lowers[i]);
+    }
+    free(lowers);
+    free(ch.lowers);
     free(ch.v);
+    json_object_put(ch.dirs);
     if (rc < 0)
         return -1;
     return eng_api_reply_json(req, 200, out);

@@ -35,6 +35,8 @@ static const struct cli_command commands[] = {
     {"stats",     cli_cmd_stats,     "Display a live stream of container(s) resource usage statistics"},
     {"update",    cli_cmd_update,    "Update configuration of one or more containers"},
     {"cp",        cli_cmd_cp,        "Copy files/folders between a container and the local filesystem"},
+    {"export",    cli_cmd_export,    "Export a container's filesystem as a tar archive"},
+    {"diff",      cli_cmd_diff,      "Inspect changes to files or directories on a container's filesystem"},
     {"pause",     cli_cmd_pause,     "Pause all processes within one or more containers"},
     {"unpause",   cli_cmd_unpause,   "Unpause all processes within one or more containers"},
     {"port",      cli_cmd_port,      "List port mappings or a specific mapping for the container"},
