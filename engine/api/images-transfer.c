@@ -9,12 +9,12 @@
  */
 #include <errno.h>
 #include <json-c/json.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "berth/supervisor/v1/images.pb-c.h"
+#include "common/base64.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/json.h"
@@ -44,19 +44,10 @@ registry_auth(struct eng_api_req *req, Berth__Supervisor__V1__RegistryAuth *a,
     const char *h = eng_api_header(req, "X-Registry-Auth");
     if (!h || !*h)
         return 0;
-    size_t n = strlen(h);
-    cleanup_free char *b64 = xzalloc(n + 4);
-    for (size_t i = 0; i < n; i++)
-        b64[i] = h[i] == '-' ? '+' : h[i] == '_' ? '/' : h[i];
-    while (n % 4)
-        b64[n++] = '=';
-    cleanup_free unsigned char *raw = xzalloc(n);
-    int len = EVP_DecodeBlock(raw, (unsigned char *)b64, (int)n);
-    if (len < 0)
+    size_t len = 0;
+    cleanup_free unsigned char *raw = berth_base64_decode(h, strlen(h), &len);
+    if (!raw)
         return berth_err_fail(err, EINVAL, "X-Registry-Auth: invalid base64");
-    /* DecodeBlock counts the padding as zero bytes. */
-    while (len > 0 && raw[len - 1] == '\0')
-        len--;
     struct json_object *o = berth_json_parse((char *)raw, (size_t)len, err);
     if (!o) {
         err->code = EINVAL;

@@ -6,10 +6,10 @@
 
 #include <errno.h>
 #include <json-c/json.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/base64.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/json.h"
@@ -113,34 +113,12 @@ cli_report_error(struct berth_err *err)
 char *
 cli_base64_encode(const char *s, size_t len)
 {
-    char *out = xmalloc(4 * ((len + 2) / 3) + 1);
-    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)len);
-    return out;
+    return berth_base64_encode(s, len);
 }
 
 char *
 cli_base64_decode(const char *s)
 {
-    size_t len = strlen(s);
-    /* Padding may have been dropped (base64url often is); put it back. */
-    cleanup_free char *in = xmalloc(len + 4);
-    memcpy(in, s, len);
-    while (len % 4)
-        in[len++] = '=';
-    in[len] = '\0';
-    for (char *c = in; *c; c++)
-        *c = *c == '-' ? '+' : *c == '_' ? '/' : *c;
-    char *out = xmalloc(len / 4 * 3 + 1);
-    int n = EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)in, (int)len);
-    if (n < 0) {
-        free(out);
-        return NULL;
-    }
-    /* EVP_DecodeBlock counts the padding as zero bytes. */
-    if (len >= 1 && in[len - 1] == '=')
-        n--;
-    if (len >= 2 && in[len - 2] == '=')
-        n--;
-    out[n] = '\0';
-    return out;
+    size_t n;
+    return (char *)berth_base64_decode(s, strlen(s), &n);
 }

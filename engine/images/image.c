@@ -72,10 +72,15 @@ read_config(struct eng_daemon *d, const Berth__Supervisor__V1__Image *r, struct 
         berth_json_parse((const char *)resp->config.data, resp->config.len, &perr);
     if (!cfg)
         return 0;
-    char hex[BERTH_SHA256_HEX_LEN + 1];
-    berth_sha256_buf(resp->config.data, resp->config.len, hex);
     struct eng_image *img = xzalloc(sizeof(*img));
-    img->id = xasprintf("sha256:%s", hex);
+    if (resp->config_digest && *resp->config_digest) {
+        /* The content store verified it: no need to hash here (nor to load libcrypto). */
+        img->id = xstrdup(resp->config_digest);
+    } else {
+        char hex[BERTH_SHA256_HEX_LEN + 1];
+        berth_sha256_buf(resp->config.data, resp->config.len, hex);
+        img->id = xasprintf("sha256:%s", hex);
+    }
     img->config = cfg;
     img->size = resp->size;
     img->target = xstrdup(r->target && r->target->digest ? r->target->digest : "");

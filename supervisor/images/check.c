@@ -123,6 +123,7 @@ inspect(struct sup_daemon *d, const char *ns, const char *name, const char *plat
         out->config.data = (uint8_t *)xmalloc(clen + 1);
         memcpy(out->config.data, cbuf, clen);
         out->config.len = clen;
+        out->config_digest = xstrdup(m->config.digest);
         check_snapshots(d, ns, in, cbuf, clen);
     } else {
         berth_err_clear(err);

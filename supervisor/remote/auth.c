@@ -16,13 +16,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <json-c/json.h>
-#include <openssl/evp.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
+#include "common/base64.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/fs.h"
@@ -237,20 +237,10 @@ normalize_key(const char *key)
 static bool
 decode_auth(const char *b64, char **user, char **pass)
 {
-    size_t len = strlen(b64);
-
-    if (len == 0 || len % 4 != 0)
+    size_t n = 0;
+    cleanup_free unsigned char *buf = *b64 ? berth_base64_decode(b64, strlen(b64), &n) : NULL;
+    if (buf == NULL)
         return false;
-    cleanup_free unsigned char *buf = xmalloc(len / 4 * 3 + 1);
-    int n = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)len);
-    if (n < 0)
-        return false;
-    /* EVP_DecodeBlock counts the padding as zero bytes. */
-    for (size_t i = len; i > 0 && b64[i - 1] == '='; i--)
-        n--;
-    if (n < 0)
-        return false;
-    buf[n] = '\0';
     if (memchr(buf, '\0', (size_t)n) != NULL)
         return false;
     char *colon = strchr((char *)buf, ':');
@@ -389,9 +379,8 @@ basic_header(const struct sup_remote_cred *cred)
 {
     cleanup_free char *plain = xasprintf("%s:%s", cred->username, cred->password);
     size_t len = strlen(plain);
-    cleanup_free char *b64 = xmalloc(4 * ((len + 2) / 3) + 1);
+    cleanup_free char *b64 = berth_base64_encode(plain, len);
 
-    EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)plain, (int)len);
     explicit_bzero(plain, len);
     return xasprintf("Basic %s", b64);
 }
