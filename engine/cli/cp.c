@@ -48,9 +48,10 @@ to_file(void *opaque, const char *data, size_t len, struct berth_err *err)
     return 0;
 }
 
-/* Extract tar (a file) to dest, renaming its top element to dest when dest does not exist. */
+/* Extract tar (a file) to dest, renaming its top element to dest when dest does not exist,
+ * else to top when not NULL (a followed link keeps the link's name, as docker cp -L does). */
 static int
-extract(const char *tar, const char *dest, struct berth_err *err)
+extract(const char *tar, const char *dest, const char *top, struct berth_err *err)
 {
     struct stat st;
     bool into = stat(dest, &st) == 0 && S_ISDIR(st.st_mode);
@@ -74,14 +75,16 @@ extract(const char *tar, const char *dest, struct berth_err *err)
     while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK) {
         const char *name = archive_entry_pathname(e);
         const char *rest = name + strcspn(name, "/");
-        cleanup_free char *target =
-            into ? xasprintf("%s/%s", parent, name) : xasprintf("%s/%s%s", parent, dest_base, rest);
+        cleanup_free char *target = !into ? xasprintf("%s/%s%s", parent, dest_base, rest)
+                                    : top ? xasprintf("%s/%s%s", parent, top, rest)
+                                          : xasprintf("%s/%s", parent, name);
         archive_entry_set_pathname(e, target);
         const char *hl = archive_entry_hardlink(e);
         if (hl) {
             const char *hrest = hl + strcspn(hl, "/");
-            cleanup_free char *ht = into ? xasprintf("%s/%s", parent, hl)
-                                         : xasprintf("%s/%s%s", parent, dest_base, hrest);
+            cleanup_free char *ht = !into ? xasprintf("%s/%s%s", parent, dest_base, hrest)
+                                    : top ? xasprintf("%s/%s%s", parent, top, hrest)
+                                          : xasprintf("%s/%s", parent, hl);
             archive_entry_set_hardlink(e, ht);
         }
         if (archive_write_header(out, e) != ARCHIVE_OK) {
@@ -114,10 +117,21 @@ out:
     return rc;
 }
 
+static char *link_target(struct cli_global *g, const char *name, const char *path,
+                         struct berth_err *err);
+
 static int
 from_container(struct cli_global *g, const char *name, const char *path, const char *dest,
-               struct berth_err *err)
+               bool follow, struct berth_err *err)
 {
+    /* -L: the link's target is copied, under the link's own name. */
+    cleanup_free char *target = follow ? link_target(g, name, path, err) : NULL;
+    if (follow && err->msg)
+        return -1;
+    cleanup_free char *pcopy = target ? xstrdup(path) : NULL;
+    const char *top = target ? basename(pcopy) : NULL;
+    if (target)
+        path = target;
     cleanup_free char *e_path = cli_escape(path);
     cleanup_free char *api = xasprintf("/containers/%s/archive?path=%s", name, e_path);
     if (strcmp(dest, "-") == 0) {
@@ -141,7 +155,7 @@ from_container(struct cli_global *g, const char *name, const char *path, const c
     if (fclose(f) != 0 && rc == 0)
         rc = berth_err_set(err, errno, "write a temporary file");
     if (rc == 0)
-        rc = extract(tmpl, dest, err);
+        rc = extract(tmpl, dest, top, err);
     unlink(tmpl);
     return rc;
 }
@@ -208,6 +222,42 @@ out:
     return rc;
 }
 
+/* The stat header of path in the container as JSON, or NULL (err set unless the path is
+ * missing: a HEAD answer has no body to say more). */
+static struct json_object *
+path_stat(struct cli_global *g, const char *name, const char *path, struct berth_err *err)
+{
+    cleanup_free char *e_path = cli_escape(path);
+    cleanup_free char *api = xasprintf("/containers/%s/archive?path=%s", name, e_path);
+    struct cli_request req = {.method = "HEAD", .path = api};
+    struct cli_response resp;
+    int rc = cli_http_do(g, &req, &resp, err);
+    struct json_object *o = NULL;
+    if (rc == 0 && resp.path_stat) {
+        cleanup_free char *js = cli_base64_decode(resp.path_stat);
+        struct berth_err perr = BERTH_ERR_INIT;
+        o = js ? berth_json_parse(js, strlen(js), &perr) : NULL;
+        berth_err_clear(&perr);
+    }
+    if (rc < 0 && resp.status == 404)
+        berth_err_fail(err, ENOENT, "No such container:path: %s:%s", name, path);
+    cli_response_free(&resp);
+    return o;
+}
+
+/* What path is a symlink to (its linkTarget), or NULL when it is not a link (err unset). */
+static char *
+link_target(struct cli_global *g, const char *name, const char *path, struct berth_err *err)
+{
+    cleanup_json struct json_object *o = path_stat(g, name, path, err);
+    struct json_object *mode = NULL, *lt = NULL;
+    if (!o || !json_object_object_get_ex(o, "mode", &mode) ||
+        !(json_object_get_int64(mode) & (1LL << 27)) ||
+        !json_object_object_get_ex(o, "linkTarget", &lt) || !*json_object_get_string(lt))
+        return NULL;
+    return xstrdup(json_object_get_string(lt));
+}
+
 /* Whether path in the container is a directory, from the archive endpoint's stat header.
  * -1 with err when the container is not there; 0 (false) when the path is not. */
 static int
@@ -247,7 +297,7 @@ container_is_dir(struct cli_global *g, const char *name, const char *path, struc
 
 static int
 to_container(struct cli_global *g, const char *src, const char *name, const char *path,
-             struct berth_err *err)
+             bool archive, struct berth_err *err)
 {
     char tmpl[] = "/tmp/berth-cp-XXXXXX";
     const char *tar = tmpl;
@@ -276,7 +326,9 @@ to_container(struct cli_global *g, const char *src, const char *name, const char
         }
     }
     cleanup_free char *e_dir = cli_escape(dir);
-    cleanup_free char *api = xasprintf("/containers/%s/archive?path=%s", name, e_dir);
+    /* -a: the daemon gives the files to the container's user (copyUIDGID), as dockerd does. */
+    cleanup_free char *api = xasprintf("/containers/%s/archive?path=%s%s", name, e_dir,
+                                       archive ? "&copyUIDGID=true" : "");
     struct cli_request req = {.method = "PUT", .path = api, .body_file = tar};
     struct cli_response resp;
     int rc = cli_http_do(g, &req, &resp, err);
@@ -313,7 +365,7 @@ cli_cmd_cp(struct cli_global *g, int argc, char **argv, struct berth_err *err)
                             : "must specify at least one container source");
         return CLI_EXIT_FAIL;
     }
-    int rc = from ? from_container(g, sname, spath, args.v[1], err)
-                  : to_container(g, args.v[0], dname, dpath, err);
+    int rc = from ? from_container(g, sname, spath, args.v[1], follow, err)
+                  : to_container(g, args.v[0], dname, dpath, archive, err);
     return rc < 0 ? CLI_EXIT_FAIL : 0;
 }

@@ -373,6 +373,23 @@ EOF
 	run berthcli cp "$C:/nothere" "$TMP/bx"
 	assert_failure
 	assert_output_contains "Could not find the file /nothere in container $C"
+	# -L copies a link's target under the link's name; -a gives the files to the container's
+	# user.
+	berthcli exec "$C" sh -c 'echo target >/tmp/t && ln -s /tmp/t /tmp/l'
+	run berthcli cp -L "$C:/tmp/l" "$TMP/"
+	assert_status 0
+	[ ! -L "$TMP/l" ] && [ "$(cat "$TMP/l")" = target ]
+	run berthcli cp "$C:/tmp/l" "$TMP/l2"
+	assert_status 0
+	[ "$(readlink "$TMP/l2")" = /tmp/t ]
+	run berthcli cp -L "$C:/tmp/none" "$TMP/"
+	assert_failure
+	assert_output_contains "No such container:path: $C:/tmp/none"
+	berthcli run -d --name "$C-u" -u 4321:5432 busybox sleep 1000
+	run berthcli cp -a "$TMP/bsrc/f" "$C-u:/tmp/f"
+	assert_status 0
+	run berthcli exec "$C-u" stat -c '%u:%g' /tmp/f
+	[ "$output" = "4321:5432" ]
 	run berthcli export -o "$TMP/b.tar" "$C"
 	assert_status 0
 	tar tf "$TMP/b.tar" | grep -qx bdst/f
