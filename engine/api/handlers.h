@@ -81,6 +81,9 @@ ENG_API_HANDLER(eng_api_containers_archive_put);
 ENG_API_HANDLER(eng_api_containers_export);
 ENG_API_HANDLER(eng_api_containers_changes);
 
+/* commit.c */
+ENG_API_HANDLER(eng_api_commit);
+
 /* unsupported.c */
 ENG_API_HANDLER(eng_api_unsupported_swarm);
 ENG_API_HANDLER(eng_api_unsupported_plugins);

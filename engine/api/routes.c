@@ -46,6 +46,7 @@ const struct eng_api_route eng_api_routes[] = {
     {"POST",   "/exec/{id}/start",         eng_api_exec_start, 0},
     {"POST",   "/exec/{id}/resize",        eng_api_exec_resize, 0},
     {"GET",    "/exec/{id}/json",          eng_api_exec_inspect, 0},
+    {"POST",   "/commit",                  eng_api_commit, 0},
 
     {"GET",    "/images/json",             eng_api_images_list, 0},
     {"GET",    "/images/search",           eng_api_images_search, 0},

@@ -15,6 +15,9 @@
 
 #define DEFAULT_HOST "unix:///run/berth/berthd.sock"
 
+/* commit.c */
+int cli_cmd_commit(struct cli_global *g, int argc, char **argv, struct berth_err *err);
+
 /* clang-format off */
 static const struct cli_command commands[] = {
     {"run",       cli_cmd_run,       "Create and run a new container from an image"},
@@ -34,6 +37,7 @@ static const struct cli_command commands[] = {
     {"top",       cli_cmd_top,       "Display the running processes of a container"},
     {"stats",     cli_cmd_stats,     "Display a live stream of container(s) resource usage statistics"},
     {"update",    cli_cmd_update,    "Update configuration of one or more containers"},
+    {"commit",    cli_cmd_commit,    "Create a new image from a container's changes"},
     {"cp",        cli_cmd_cp,        "Copy files/folders between a container and the local filesystem"},
     {"export",    cli_cmd_export,    "Export a container's filesystem as a tar archive"},
     {"diff",      cli_cmd_diff,      "Inspect changes to files or directories on a container's filesystem"},
