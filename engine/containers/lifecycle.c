@@ -287,9 +287,13 @@ stop_locked(struct eng_daemon *d, struct eng_ctr *c, int timeout, bool *already,
     bool gone = timeout >= 0 && wait_exit_locked(c, exits, timeout);
     pthread_mutex_unlock(&c->lock);
     if (!gone) {
-        if (task_kill(d, c, SIGKILL, true, &e2) < 0) {
-            berth_debug("stop %.12s: SIGKILL: %s", c->id, e2.msg);
-            berth_err_clear(&e2);
+        if (task_kill(d, c, SIGKILL, true, err) < 0) {
+            /* An unreachable supervisor sent nothing: no exit can come, say so now rather
+             * than after the wait. */
+            if (err->code == ECONNREFUSED)
+                return berth_err_wrap(err, "stop container %.12s", c->id);
+            berth_debug("stop %.12s: SIGKILL: %s", c->id, err->msg);
+            berth_err_clear(err);
         }
         pthread_mutex_lock(&c->lock);
         gone = wait_exit_locked(c, exits, KILL_WAIT_SECONDS);
@@ -426,9 +430,11 @@ remove_locked(struct eng_daemon *d, struct eng_ctr *c, bool force, bool volumes,
     pthread_mutex_unlock(&c->lock);
 
     if (running && !restarting) {
-        struct berth_err e2 = BERTH_ERR_INIT;
-        if (task_kill(d, c, SIGKILL, true, &e2) < 0)
-            berth_err_clear(&e2);
+        if (task_kill(d, c, SIGKILL, true, err) < 0) {
+            if (err->code == ECONNREFUSED)
+                return berth_err_wrap(err, "remove container %.12s", c->id);
+            berth_err_clear(err);
+        }
         pthread_mutex_lock(&c->lock);
         bool gone = wait_exit_locked(c, exits, KILL_WAIT_SECONDS);
         pthread_mutex_unlock(&c->lock);
