@@ -465,6 +465,9 @@ ENG_API_HANDLER(eng_api_containers_update)
         return -1;
     if (!body)
         body = json_object_new_object();
+    if (!json_object_is_type(body, json_type_object))
+        return berth_err_fail(err, EINVAL, "the body: expected an object, got %s",
+                              berth_json_type_name(body));
     /* One change of a container at a time: no start reads a half-updated spec. */
     pthread_mutex_lock(&c->op);
     int rc = update_locked(req->d, c, body, err);

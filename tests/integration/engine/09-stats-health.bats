@@ -155,6 +155,26 @@ stop_events() {
 	wait "$pid"
 }
 
+@test "stats: berthd's stop ends a stream at once" {
+	dockercli run -d --name "$C" busybox sleep 1000
+	curl -sS -N --unix-socket "$ESOCK" "http://berthd/containers/$C/stats" >"$TMP/stream.out" 3>&- &
+	local pid=$! t0=$SECONDS
+	retry 50 0.1 grep -q cpu_stats "$TMP/stream.out"
+	kill_berthd TERM
+	[ $((SECONDS - t0)) -le 5 ]
+	local i
+	for i in $(seq 30); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill "$pid"
+		wait "$pid" || true
+		fail "the stream outlived berthd"
+	fi
+	wait "$pid" || true
+}
+
 @test "stats: a stopped container gets dockerd's empty document" {
 	local id
 	id=$(dockercli create --name "$C" busybox true)
@@ -249,6 +269,12 @@ stop_events() {
 	[ "$(api_status)" = 400 ]
 	run api -X POST -H 'Content-Type: application/json' -d '{"Memory":' "/containers/$C/update"
 	[ "$(api_status)" = 400 ]
+	run api -X POST -H 'Content-Type: application/json' -d '[{"Memory":67108864}]' "/containers/$C/update"
+	[ "$(api_status)" = 400 ]
+	assert_output_contains "expected an object"
+	run api -X POST -H 'Content-Type: application/json' -d '{"PidsLimit":"10"}' "/containers/$C/update"
+	[ "$(api_status)" = 400 ]
+	assert_output_contains "PidsLimit"
 	# A memory limit under docker's minimum (6 MiB).
 	run dockercli update --memory 1m "$C"
 	assert_failure
