@@ -186,3 +186,25 @@ nobody" ]
 	run "$BERTH" -H "unix://$ESOCK" commit
 	[ "$status" -eq 125 ]
 }
+
+@test "POST /commit: the body's Config is merged over the container's, changes on top" {
+	# A container never started: its layer is empty, the image still gets one.
+	dockercli create --name "$C" -e FROM_CTR=1 -l from=ctr busybox sleep 1 >/dev/null
+	run api -X POST -H 'Content-Type: application/json' \
+		-d '{"Cmd":["sh","-c","echo $FROM_BODY $FROM_CTR $CHANGED"],"Env":["FROM_BODY=b"],"Labels":{"from":"body"}}' \
+		"/v1.41/commit?container=$C&repo=c7&tag=t&changes=ENV%20CHANGED%3Dc%0AWORKDIR%20w"
+	[ "$(api_status)" = 201 ]
+	local id
+	id=$(api_body | jq -r .Id)
+	[[ "$id" == sha256:* ]]
+	run dockercli image inspect --format '{{.Id}} {{.Config.Labels.from}} {{.Config.WorkingDir}} {{len .RootFS.Layers}}' c7:t
+	[ "$output" = "$id body /w 2" ]
+	run dockercli run --rm c7:t
+	assert_status 0
+	[ "$output" = "b 1 c" ]
+	# The image's own PATH is kept under the merged Env.
+	run dockercli image inspect --format '{{json .Config.Env}}' c7:t
+	assert_output_contains "PATH="
+	# Nothing of the commit is left in berthd's state dir.
+	[ -z "$(find "$ESTATE" -name 'commit-*')" ]
+}
