@@ -95,8 +95,4 @@ int ocirun_compile_seccomp(struct ocirun_global *g, struct json_object *doc,
                            const struct ocirun_seccomp *s, struct ocirun_seccomp_bpf *out,
                            struct berth_err *err);
 
-/* Signal names as kill(1) and runc take them: "KILL", "SIGKILL", "9", "RTMIN+3".
- * Returns the number or -1 with err naming the bad signal. */
-int ocirun_signal_parse(const char *s, struct berth_err *err);
-
 #endif

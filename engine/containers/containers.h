@@ -23,6 +23,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/signal.h"
+
 struct berth_err;
 struct ctr_health;
 struct eng_daemon;
@@ -148,7 +150,11 @@ int eng_ctr_wait(struct eng_ctr *c, enum eng_wait_condition cond, uint64_t exits
                  bool (*cancelled)(void *), void *data, int *code, struct berth_err *err);
 
 /* Parse a signal as docker does: "9", "KILL", "SIGKILL". -1 when unknown. */
-int eng_signal_parse(const char *s);
+static inline int
+eng_signal_parse(const char *s)
+{
+    return berth_signal_parse(s, NULL);
+}
 
 /* ---------------------------------------------------------------- attach (attach.c) */
 

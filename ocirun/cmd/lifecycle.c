@@ -12,6 +12,7 @@
 
 #include "common/cleanup.h"
 #include "common/error.h"
+#include "common/signal.h"
 #include "common/json.h"
 #include "ocirun/container.h"
 #include "ocirun/state.h"
@@ -87,7 +88,7 @@ ocirun_cmd_kill(struct ocirun_global *g, int argc, char **argv, struct berth_err
     if (n < 1 || n > 2)
         return berth_err_fail(err, EINVAL, "`kill` takes a container id and an optional signal");
     int sig = SIGTERM;
-    if (n == 2 && (sig = ocirun_signal_parse(argv[optind + 1], err)) < 0)
+    if (n == 2 && (sig = berth_signal_parse(argv[optind + 1], err)) < 0)
         return -1;
     return ocirun_container_kill(g, argv[optind], sig, all, err) < 0 ? -1 : 0;
 }

@@ -18,8 +18,8 @@
 #include "berth/supervisor/v1/tasks.pb-c.h"
 #include "common/cleanup.h"
 #include "common/error.h"
+#include "common/signal.h"
 #include "common/json.h"
-#include "ocirun/container.h"
 #include "supervisor/ctr/attach.h"
 #include "supervisor/ctr/client.h"
 #include "supervisor/ctr/launch.h"
@@ -246,7 +246,7 @@ cmd_kill(struct ctr_global *g, int argc, char **argv, struct berth_err *err)
     while ((c = getopt_long(argc, argv, "+s:ah", opts, NULL)) != -1) {
         switch (c) {
         case 's':
-            sig = ocirun_signal_parse(optarg, err);
+            sig = berth_signal_parse(optarg, err);
             if (sig < 0)
                 return -1;
             break;

@@ -1,8 +1,9 @@
-// SPDX-License-Identifier: Apache-2.0
-//
-// Signal names and numbers for `kill`.
-
-#include "ocirun/container.h"
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Signal names and numbers (signal.h): the names of signal(7) with or without "SIG", in any
+ * case, numbers, and the real-time signals relative to RTMIN and RTMAX.
+ */
+#include "common/signal.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -41,7 +42,7 @@ parse_num(const char *s, int *out)
 }
 
 int
-ocirun_signal_parse(const char *s, struct berth_err *err)
+berth_signal_parse(const char *s, struct berth_err *err)
 {
     const char *name = s;
     int sig;
