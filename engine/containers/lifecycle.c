@@ -44,50 +44,6 @@ save(struct eng_daemon *d, struct eng_ctr *c)
     }
 }
 
-/* ---------------------------------------------------------------- signals */
-
-static const struct {
-    const char *name;
-    int sig;
-} signals[] = {
-    {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},     {"ILL", SIGILL},
-    {"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"IOT", SIGIOT},       {"BUS", SIGBUS},
-    {"FPE", SIGFPE},       {"KILL", SIGKILL}, {"USR1", SIGUSR1},     {"SEGV", SIGSEGV},
-    {"USR2", SIGUSR2},     {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},     {"TERM", SIGTERM},
-    {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"STOP", SIGSTOP},
-    {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},
-    {"XCPU", SIGXCPU},     {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
-    {"WINCH", SIGWINCH},   {"IO", SIGIO},     {"POLL", SIGPOLL},     {"PWR", SIGPWR},
-    {"SYS", SIGSYS},
-};
-
-int
-eng_signal_parse(const char *s)
-{
-    if (!s || !*s)
-        return -1;
-    char *end = NULL;
-    long n = strtol(s, &end, 10);
-    if (!*end)
-        return n >= 1 && n <= 64 ? (int)n : -1;
-    if (strncasecmp(s, "SIG", 3) == 0)
-        s += 3;
-    for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
-        if (strcasecmp(s, signals[i].name) == 0)
-            return signals[i].sig;
-    if (strncasecmp(s, "RTMIN", 5) == 0 || strncasecmp(s, "RTMAX", 5) == 0) {
-        bool min = strncasecmp(s, "RTMIN", 5) == 0;
-        long off = 0;
-        if (s[5] && (s[5] == '+' || s[5] == '-'))
-            off = strtol(s + 5, &end, 10);
-        else if (s[5])
-            return -1;
-        long v = min ? SIGRTMIN + off : SIGRTMAX + off;
-        return v >= SIGRTMIN && v <= SIGRTMAX ? (int)v : -1;
-    }
-    return -1;
-}
-
 static int
 stop_signal(struct eng_ctr *c)
 {
