@@ -248,6 +248,33 @@ EOF
 	assert_failure
 }
 
+@test "docker cp: a stopped container's volumes and binds are its files, read-only ones refused" {
+	mkdir -p "$TMP/hostdir"
+	echo host-side >"$TMP/hostdir/h"
+	dockercli run --name "$C" -v "$ID-vol:/data" -v "$TMP/hostdir:/ro:ro" busybox \
+		sh -c 'echo in-volume >/data/f'
+	run dockercli cp "$C:/data/f" "$TMP/f"
+	assert_status 0
+	[ "$(cat "$TMP/f")" = in-volume ]
+	run dockercli cp "$C:/ro/h" "$TMP/h"
+	assert_status 0
+	[ "$(cat "$TMP/h")" = host-side ]
+	echo copied >"$TMP/new"
+	run dockercli cp "$TMP/new" "$C:/data/new"
+	assert_status 0
+	run dockercli run --rm -v "$ID-vol:/data" busybox cat /data/new
+	[ "$output" = copied ]
+	run dockercli cp "$TMP/new" "$C:/ro/new"
+	assert_failure
+	assert_output_contains "mounted volume is marked read-only"
+	[ ! -e "$TMP/hostdir/new" ]
+	# Nothing stays mounted once the copies are done.
+	run grep -c "$ESTATE/rootfs-" /proc/self/mountinfo
+	[ "$output" = 0 ]
+	dockercli rm -f "$C"
+	dockercli volume rm "$ID-vol"
+}
+
 # ---------------------------------------------------------------------------------------
 # the endpoints
 # ---------------------------------------------------------------------------------------
