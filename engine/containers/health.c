@@ -407,7 +407,8 @@ probe(struct prober *p, struct health_result *r)
         if (eng_sup_call(p->d->sup, TASKS, "Start", &start.base, &started, &err) == 0) {
             rc = await_exit(p, exec_id, fd, r);
         } else {
-            r->exit_code = ctr_start_error_code(err.msg);
+            /* dockerd records a probe that could not start as -1 with the runtime's error. */
+            r->exit_code = -1;
             r->output = xstrdup(err.msg ? err.msg : "");
         }
         exec_delete(p, exec_id);

@@ -376,6 +376,16 @@ stop_events() {
 	retry 50 0.1 health_is "$C-2" unhealthy
 	run dockercli inspect -f '{{.State.Health.FailingStreak}}' "$C-2"
 	[ "$output" -ge 3 ] && [ "$output" -le 4 ]
+
+	# A probe that cannot start is a failure with -1 and the runtime's error, as with dockerd.
+	run api -X POST -H 'Content-Type: application/json' \
+		-d '{"Image":"busybox","Cmd":["sleep","1000"],"Healthcheck":{"Test":["CMD","/nonexist"],"Interval":300000000,"Retries":1}}' \
+		"/containers/create?name=$C-3"
+	[ "$(api_status)" = 201 ]
+	dockercli start "$C-3"
+	retry 50 0.1 health_is "$C-3" unhealthy
+	run dockercli inspect -f '{{(index .State.Health.Log 0).ExitCode}} {{(index .State.Health.Log 0).Output}}' "$C-3"
+	[[ "$output" =~ ^-1\ .*/nonexist ]]
 }
 
 @test "health: a probe past its timeout is killed and counts as a failure" {
