@@ -524,8 +524,7 @@ ctr_health_start(struct eng_daemon *d, struct eng_ctr *c)
     pthread_mutex_lock(&h->lock);
     h->stop = false;
     h->status = STARTING;
-    h->failing_streak = 0;
-    log_clear(h);
+    h->failing_streak = 0; /* the Log of earlier runs stays, as dockerd keeps it */
     int rc = pthread_create(&h->thread, NULL, prober_thread, p);
     h->has_thread = rc == 0;
     pthread_mutex_unlock(&h->lock);

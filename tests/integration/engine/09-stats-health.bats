@@ -354,6 +354,13 @@ stop_events() {
 	n=$(dockercli inspect -f '{{len .State.Health.Log}} {{(index .State.Health.Log 4).End}}' "$C")
 	sleep 2.5
 	[ "$(dockercli inspect -f '{{len .State.Health.Log}} {{(index .State.Health.Log 4).End}}' "$C")" = "$n" ]
+	run inspect "$C" '{{.State.Health.Status}}'
+	[ "$output" = unhealthy ]
+	# A new start begins at "starting" with the earlier results kept, as dockerd.
+	dockercli start "$C"
+	run inspect "$C" '{{.State.Health.Status}} {{.State.Health.FailingStreak}} {{len .State.Health.Log}}'
+	[ "$output" = "starting 0 5" ]
+	retry 50 0.1 health_is "$C" healthy
 }
 
 @test "health: a failing check turns unhealthy after Retries; CMD form and its output" {
