@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "berth/supervisor/v1/containers.pb-c.h"
@@ -172,6 +173,37 @@ bind_volumes(struct eng_daemon *d, struct eng_ctr *c, int rootfd, struct berth_e
     return 0;
 }
 
+#define ROOT_GONE (-2)
+
+/* Open a running container's root through /proc/<pid>/root, making sure the fd is that
+ * process's: a pidfd taken first names that process only, and a signal 0 through it after the
+ * open says it was still there, so the pid was not reused in between. A root that is berthd's
+ * own (a pid taken over by a host process before the pidfd) is refused: a copy must never
+ * reach the host's files. ROOT_GONE when the process is gone. */
+static int
+open_live_root(int pid, struct berth_err *err)
+{
+    cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0 && errno == ESRCH)
+        return ROOT_GONE;
+    if (pidfd < 0 && errno != ENOSYS)
+        return berth_err_set(err, errno, "pidfd_open %d", pid);
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/root", pid);
+    cleanup_close int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT || errno == ESRCH ? ROOT_GONE
+                                                 : berth_err_set(err, errno, "open `%s`", path);
+    if (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+        return ROOT_GONE;
+    struct stat a, b;
+    if (fstat(fd, &a) < 0 || stat("/", &b) < 0)
+        return berth_err_set(err, errno, "stat `%s`", path);
+    if (a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+        return berth_err_fail(err, EIO, "process %d has the host's root, not the container's", pid);
+    return steal_fd(&fd);
+}
+
 int
 eng_ctr_rootfs_open(struct eng_daemon *d, struct eng_ctr *c, struct eng_rootfs *out,
                     struct berth_err *err)
@@ -186,17 +218,28 @@ eng_ctr_rootfs_open(struct eng_daemon *d, struct eng_ctr *c, struct eng_rootfs *
 
     int rc = 0;
     if (live) {
-        r.path = xasprintf("/proc/%d/root", pid);
-        r.running = true;
-    } else if ((rc = mount_layer(d, c, &r, err)) == 0) {
-        r.path = xstrdup(r.mnt);
+        r.fd = open_live_root(pid, err);
+        if (r.fd == ROOT_GONE)
+            live = false; /* it exited just now: its layer is what there is */
+        else if (r.fd < 0)
+            rc = berth_err_wrap(err, "the root filesystem of container %.12s", c->id);
+        else {
+            /* The fd's own path, so that whoever reopens the root gets this one. */
+            r.path = xasprintf("/proc/self/fd/%d", r.fd);
+            r.running = true;
+        }
     }
-    if (rc == 0) {
-        r.fd = open(r.path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (r.fd < 0)
-            rc = berth_err_set(err, errno, "open the root filesystem of container %.12s", c->id);
-        else if (!live)
-            rc = bind_volumes(d, c, r.fd, err);
+    if (rc == 0 && !live) {
+        r.fd = -1;
+        if ((rc = mount_layer(d, c, &r, err)) == 0) {
+            r.path = xstrdup(r.mnt);
+            r.fd = open(r.path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+            if (r.fd < 0)
+                rc =
+                    berth_err_set(err, errno, "open the root filesystem of container %.12s", c->id);
+            else
+                rc = bind_volumes(d, c, r.fd, err);
+        }
     }
     pthread_mutex_unlock(&c->op);
     if (rc < 0) {
