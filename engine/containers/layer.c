@@ -129,6 +129,21 @@ copy_xattrs(struct archive_entry *e, int fd)
     }
 }
 
+/* Whether overlay recorded fd as a renamed directory (redirect_dir) or a file whose data is
+ * still below (metacopy): its content is then not in the upper directory, and a tar of the
+ * upper directory would lose it. berth mounts without these features; a kernel that turns
+ * them on by default is refused rather than given a wrong layer. */
+static const char *
+overlay_indirection(int fd)
+{
+    static const char *const names[] = {"trusted.overlay.redirect", "trusted.overlay.metacopy",
+                                        "user.overlay.redirect", "user.overlay.metacopy"};
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+        if (fgetxattr(fd, names[i], NULL, 0) >= 0)
+            return names[i];
+    return NULL;
+}
+
 static bool
 is_opaque(int dfd)
 {
@@ -235,6 +250,13 @@ write_entry(struct layer_out *o, struct archive *a, int dfd, const char *name, c
         if (fd < 0)
             return berth_err_set(err, errno, "open `%s` in the layer", path);
     }
+
+    const char *ind = fd >= 0 ? overlay_indirection(fd) : NULL;
+    if (ind)
+        return berth_err_fail(err, ENOTSUP,
+                              "`%s` has %s: a layer whose content lies in other layers cannot "
+                              "be committed",
+                              path, ind);
 
     struct archive_entry *e = archive_entry_new();
     archive_entry_copy_stat(e, &st);

@@ -98,7 +98,7 @@ nobody" ]
 	run dockercli run --rm c3
 	[ "$output" = ep ]
 	# A commit publishes its event.
-	run dockercli events --since 0 --until "$(date +%s)" --filter event=commit --format '{{.Actor.Attributes.imageRef}}'
+	run dockercli events --since 0 --until "$(($(date +%s) + 1))" --filter event=commit --format '{{.Actor.Attributes.imageRef}}'
 	assert_output_contains "c2:latest"
 }
 
@@ -133,12 +133,18 @@ nobody" ]
 	assert_status 0
 	run dockercli inspect --format '{{.State.Status}}' "$C"
 	[ "$output" = running ]
+	# It was paused for the diff, and unpaused after.
+	run dockercli events --since 0 --until "$(($(date +%s) + 1))" --filter "container=$C" --format '{{.Action}}'
+	assert_status 0
+	[ "$(echo "$output" | grep -E '^(pause|unpause|commit)$' | tr '\n' ' ')" = "pause unpause commit " ]
 	run dockercli run --rm c4 cat /live
 	[ "$output" = live ]
 	# Without a name: an image with no tag (dangling), known by its ID.
 	run dockercli commit --pause=false "$C"
 	assert_status 0
 	local id=$output
+	run dockercli events --since 0 --until "$(($(date +%s) + 1))" --filter "container=$C" --filter event=pause --format '{{.Action}}'
+	[ "$output" = pause ]
 	run dockercli images -q --no-trunc --filter dangling=true
 	assert_output_contains "$id"
 	run dockercli run --rm "${id:7:12}" cat /live
