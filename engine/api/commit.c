@@ -413,6 +413,8 @@ merge(struct json_object *to, struct json_object *from)
     for (size_t i = 0;
          json_object_is_type(fenv, json_type_array) && i < json_object_array_length(fenv); i++) {
         const char *e = json_object_get_string(json_object_array_get_idx(fenv, i));
+        if (!e)
+            continue;
         size_t klen = strcspn(e, "=");
         struct json_object *tenv = get(to, "Env");
         bool found = false;
@@ -420,7 +422,7 @@ merge(struct json_object *to, struct json_object *from)
                            j < json_object_array_length(tenv) && !found;
              j++) {
             const char *te = json_object_get_string(json_object_array_get_idx(tenv, j));
-            found = strncmp(te, e, klen) == 0 && (te[klen] == '=' || te[klen] == '\0');
+            found = te && strncmp(te, e, klen) == 0 && (te[klen] == '=' || te[klen] == '\0');
         }
         if (!found) {
             if (!json_object_is_type(tenv, json_type_array)) {
@@ -828,6 +830,58 @@ image_name(const char *repo, const char *tag, char **out, struct berth_err *err)
     return 0;
 }
 
+/* The fields of a Config that commit reads or merges have the types docker's decoder
+ * wants (a string Cmd or Entrypoint becomes a one-word array, as Go's strslice reads it). */
+static int
+check_config(struct json_object *cfg, struct berth_err *err)
+{
+    static const char *const strings[] = {"User",     "WorkingDir", "StopSignal",
+                                          "Hostname", "Domainname", "Image"};
+    for (size_t i = 0; i < ARRAY_SIZE(strings); i++) {
+        struct json_object *v = get(cfg, strings[i]);
+        if (v && !json_object_is_type(v, json_type_null) &&
+            !json_object_is_type(v, json_type_string))
+            return berth_err_fail(err, EINVAL, "Config.%s: expected string, got %s", strings[i],
+                                  berth_json_type_name(v));
+    }
+    static const char *const lists[] = {"Cmd", "Entrypoint", "Env", "OnBuild"};
+    for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
+        struct json_object *v = get(cfg, lists[i]);
+        if (!v || json_object_is_type(v, json_type_null))
+            continue;
+        if (i < 2 && json_object_is_type(v, json_type_string)) {
+            struct json_object *a = json_object_new_array();
+            json_object_array_add(a, json_object_get(v));
+            set(cfg, lists[i], a);
+            continue;
+        }
+        if (!json_object_is_type(v, json_type_array))
+            return berth_err_fail(err, EINVAL, "Config.%s: expected array, got %s", lists[i],
+                                  berth_json_type_name(v));
+        for (size_t k = 0; k < json_object_array_length(v); k++)
+            if (!json_object_is_type(json_object_array_get_idx(v, k), json_type_string))
+                return berth_err_fail(err, EINVAL, "Config.%s: item %zu: expected string", lists[i],
+                                      k);
+    }
+    static const char *const objects[] = {"Labels", "ExposedPorts", "Volumes", "Healthcheck"};
+    for (size_t i = 0; i < ARRAY_SIZE(objects); i++) {
+        struct json_object *v = get(cfg, objects[i]);
+        if (v && !json_object_is_type(v, json_type_null) &&
+            !json_object_is_type(v, json_type_object))
+            return berth_err_fail(err, EINVAL, "Config.%s: expected object, got %s", objects[i],
+                                  berth_json_type_name(v));
+    }
+    struct json_object *labels = get(cfg, "Labels");
+    if (!json_object_is_type(labels, json_type_object))
+        return 0;
+    json_object_object_foreach(labels, k, v)
+    {
+        if (!json_object_is_type(v, json_type_string))
+            return berth_err_fail(err, EINVAL, "Config.Labels.%s: expected string", k);
+    }
+    return 0;
+}
+
 /* The Config of the body: {} for none (an empty body or JSON null, as the docker CLI
  * sends). */
 static int
@@ -849,7 +903,7 @@ body_config(struct eng_api_req *req, struct json_object **out, struct berth_err 
         return -1;
     if (!*out)
         *out = json_object_new_object();
-    return 0;
+    return check_config(*out, err);
 }
 
 static void

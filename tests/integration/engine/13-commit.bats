@@ -124,6 +124,16 @@ nobody" ]
 	[ "$(api_status)" = 400 ]
 	run api -X POST -H 'Content-Type: application/json' -d '[1]' "/v1.41/commit?container=$C"
 	[ "$(api_status)" = 400 ]
+	run api -X POST -H 'Content-Type: application/json' -d '{"Env":[1]}' "/v1.41/commit?container=$C&repo=bad"
+	[ "$(api_status)" = 400 ]
+	[[ "$(api_body)" == *"Config.Env: item 0: expected string"* ]]
+	run api -X POST -H 'Content-Type: application/json' -d '{"Labels":{"a":1}}' "/v1.41/commit?container=$C&repo=bad"
+	[ "$(api_status)" = 400 ]
+	[[ "$(api_body)" == *"Config.Labels.a"* ]]
+	run api -X POST "/v1.41/commit?container=$C&repo=bad&pause=maybe"
+	[ "$(api_status)" = 400 ]
+	run dockercli images -q bad
+	[ -z "$output" ]
 }
 
 @test "docker commit: a running container is paused for the commit and runs on" {
@@ -196,6 +206,11 @@ nobody" ]
 @test "POST /commit: the body's Config is merged over the container's, changes on top" {
 	# A container never started: its layer is empty, the image still gets one.
 	dockercli create --name "$C" -e FROM_CTR=1 -l from=ctr busybox sleep 1 >/dev/null
+	run api -X POST -H 'Content-Type: application/json' \
+		-d '{"Cmd":"sh","Entrypoint":null,"Labels":{}}' "/v1.41/commit?container=$C&repo=c6"
+	[ "$(api_status)" = 201 ]
+	run dockercli image inspect --format '{{json .Config.Cmd}}' c6
+	[ "$output" = '["sh"]' ]
 	run api -X POST -H 'Content-Type: application/json' \
 		-d '{"Cmd":["sh","-c","echo $FROM_BODY $FROM_CTR $CHANGED"],"Env":["FROM_BODY=b"],"Labels":{"from":"body"}}' \
 		"/v1.41/commit?container=$C&repo=c7&tag=t&changes=ENV%20CHANGED%3Dc%0AWORKDIR%20w"
