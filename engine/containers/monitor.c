@@ -333,10 +333,56 @@ monitor_thread(void *arg)
     return NULL;
 }
 
+/* Whether dockerd would start c again at its own start (c->lock held): a container started
+ * before and down now whose policy says so, where "always" comes back even after a user's
+ * stop (unless-stopped is the policy that remembers it) and on-failure after a failure its
+ * count allows, as dockerd's restart manager decides at restore. */
+static bool
+wants_restart_at_boot(struct eng_ctr *c)
+{
+    if (c->status != ENG_CTR_EXITED || c->started_ns == 0 || c->removed)
+        return false;
+    int max;
+    const char *p = ctr_restart_policy(c, &max);
+    if (strcmp(p, "always") == 0)
+        return true;
+    if (strcmp(p, "unless-stopped") == 0)
+        return !c->manual_stop;
+    if (strcmp(p, "on-failure") == 0)
+        return c->exit_code != 0 && (max <= 0 || c->restart_count < max);
+    return false;
+}
+
+static void
+restart_at_boot(struct eng_daemon *d)
+{
+    size_t n;
+    struct eng_ctr **v = eng_ctr_list(d, &n);
+    for (size_t i = 0; i < n; i++) {
+        struct eng_ctr *c = v[i];
+        pthread_mutex_lock(&c->lock);
+        bool wanted = wants_restart_at_boot(c);
+        if (wanted) {
+            /* The restart's start runs only on a RESTARTING container nobody stopped. */
+            c->status = ENG_CTR_RESTARTING;
+            c->manual_stop = false;
+            c->restart_at_ns = ctr_now_ns();
+            save(d, c);
+            pthread_cond_broadcast(&c->cond);
+        }
+        pthread_mutex_unlock(&c->lock);
+        if (wanted)
+            schedule(d, c, 0, false);
+    }
+    eng_ctr_list_free(v, n);
+}
+
 int
 monitor_start(struct eng_daemon *d, struct berth_err *err)
 {
     struct eng_containers *t = d->containers;
+    /* Once, at berthd's start, after the reconciliation recorded what exited meanwhile. */
+    restart_at_boot(d);
     int rc = pthread_create(&t->monitor, NULL, monitor_thread, d);
     if (rc != 0)
         return berth_err_fail(err, rc, "start the container monitor");
