@@ -120,6 +120,18 @@ EOF
 	assert_status 0
 	[ "$(cat "$TMP/back/sub/b")" = two ]
 	[ "$(readlink "$TMP/back/lnk")" = a ]
+	# SRC ending in /. copies the directory's contents, into an existing directory too.
+	run dockercli cp "$C:/dst/." "$TMP/dotcopy"
+	assert_status 0
+	[ "$(cat "$TMP/dotcopy/a")" = one ] && [ "$(cat "$TMP/dotcopy/sub/b")" = two ]
+	mkdir -p "$TMP/dotinto"
+	run dockercli cp "$C:/dst/." "$TMP/dotinto"
+	assert_status 0
+	[ "$(cat "$TMP/dotinto/a")" = one ]
+	run dockercli cp "$TMP/src/." "$C:/dst2"
+	assert_status 0
+	run dockercli exec "$C" cat /dst2/sub/b
+	[ "$output" = two ]
 	dockercli exec "$C" sh -c 'echo later >/dst/later'
 	dockercli stop -t 0 "$C"
 	# Stopped: both ways through the layer.
@@ -397,6 +409,13 @@ EOF
 	run berthcli cp "$C:/bdst" "$TMP/bback"
 	assert_status 0
 	[ "$(cat "$TMP/bback/f")" = berth ]
+	run berthcli cp "$C:/bdst/." "$TMP/bdot"
+	assert_status 0
+	[ "$(cat "$TMP/bdot/f")" = berth ]
+	mkdir -p "$TMP/bdotinto"
+	run berthcli cp "$C:/bdst/." "$TMP/bdotinto"
+	assert_status 0
+	[ "$(cat "$TMP/bdotinto/f")" = berth ]
 	run berthcli cp "$C:/nothere" "$TMP/bx"
 	assert_failure
 	assert_output_contains "Could not find the file /nothere in container $C"
