@@ -673,6 +673,8 @@ write_layout(struct eng_daemon *d, const struct new_image *img, const char *path
         struct json_object *l = json_object_array_get_idx(layers, i);
         const char *digest = get_str(l, "digest");
         int64_t size = json_object_get_int64(get(l, "size"));
+        if (!digest || strncmp(digest, "sha256:", 7) != 0 || size < 0)
+            return berth_err_fail(err, EINVAL, "base layer %zu: no sha256 digest and size", i);
         if (strcmp(digest, img->layer.digest) == 0)
             continue; /* the same bytes as the new layer: one entry */
         bool twice = false;
@@ -765,8 +767,8 @@ make_config(struct new_image *n, const struct eng_image *base, struct eng_ctr *c
     set(e, "created", json_object_new_string(now));
     if (author && *author)
         set(e, "author", json_object_new_string(author));
-    cleanup_free char *by =
-        created_by(get(c->config, "Cmd") ? get(c->config, "Cmd") : get(config, "Cmd"));
+    cleanup_free char *by = created_by(
+        get(c->config, "Cmd") ? get(c->config, "Cmd") : get(get(base->config, "config"), "Cmd"));
     set(e, "created_by", json_object_new_string(by));
     if (comment && *comment)
         set(e, "comment", json_object_new_string(comment));
