@@ -11,8 +11,9 @@
  *
  * Update: the new values are merged into the stored HostConfig (a zero or empty value leaves a
  * field as it is, since docker's client sends every field), checked and turned into the OCI
- * linux.resources by engine/spec (the same checks as create), written into the supervisor's
- * spec (the next start uses them), applied to a running task (Tasks.Update), then stored.
+ * linux.resources by engine/spec (the same checks as create), applied to a running task
+ * (Tasks.Update), written into the supervisor's spec (the next start uses them), then stored;
+ * a step that fails puts back what the earlier ones changed.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -419,6 +420,24 @@ update_task(struct eng_daemon *d, struct eng_ctr *c, struct json_object *resourc
     return eng_sup_call(d->sup, TASKS, "Update", &req.base, &resp, err);
 }
 
+/* After a failed step, put c's stored limits back where the update had already put the new
+ * ones (best effort: the failure being reported is the first one). */
+static void
+update_rollback(struct eng_daemon *d, struct eng_ctr *c, bool task, bool spec)
+{
+    struct berth_err e2 = BERTH_ERR_INIT;
+    cleanup_json struct json_object *old = oci_resources(c, c->host_config, &e2);
+    if (old && task)
+        update_task(d, c, old, &e2);
+    if (old && spec && !e2.msg)
+        update_spec(d, c, old, &e2);
+    if (e2.msg) {
+        berth_err_wrap(&e2, "container %.12s: restore its limits after a failed update", c->id);
+        berth_err_warn(&e2);
+    }
+    berth_err_clear(&e2);
+}
+
 static int
 update_locked(struct eng_daemon *d, struct eng_ctr *c, struct json_object *body,
               struct berth_err *err)
@@ -437,13 +456,19 @@ update_locked(struct eng_daemon *d, struct eng_ctr *c, struct json_object *body,
     pthread_mutex_unlock(&c->lock);
     if (removing)
         return berth_err_fail(err, EBUSY, "container %s is marked for removal", c->id);
-    if (update_spec(d, c, res, err) < 0)
-        return berth_err_wrap(err, "Cannot update container %s", c->id);
+    /* The running task first: a value the kernel refuses (a cpuset.mems node it does not
+     * have) then changes nothing. Then the spec that the next start reads, then the row. */
     if (running && update_task(d, c, res, err) < 0)
         return berth_err_wrap(err, "Cannot update container %s", c->id);
+    if (update_spec(d, c, res, err) < 0) {
+        update_rollback(d, c, running, false);
+        return berth_err_wrap(err, "Cannot update container %s", c->id);
+    }
     const char *text = json_object_to_json_string_ext(hc, JSON_C_TO_STRING_PLAIN);
-    if (eng_store_container_set_host_config(d->store, c->id, text, err) < 0)
+    if (eng_store_container_set_host_config(d->store, c->id, text, err) < 0) {
+        update_rollback(d, c, running, true);
         return -1;
+    }
     /* Swapped under the table's lock and the container's (the restart policy reads it there). */
     pthread_mutex_lock(&d->containers->lock);
     pthread_mutex_lock(&c->lock);

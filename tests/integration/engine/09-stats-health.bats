@@ -282,6 +282,14 @@ stop_events() {
 	assert_output_contains "6 MiB"
 	run api -X POST -H 'Content-Type: application/json' -d '{"Memory":1}' "/containers/nosuch-$ID/update"
 	[ "$(api_status)" = 404 ]
+	# A value the kernel refuses (a memory node this host does not have) changes nothing:
+	# not the running task, not the spec of the next start.
+	run dockercli update --cpuset-mems 63 "$C"
+	assert_failure
+	assert_output_contains "cpuset"
+	dockercli restart -t 1 "$C"
+	run inspect "$C" '{{.State.Status}} {{.HostConfig.CpusetMems}}'
+	[ "$output" = "running " ]
 	# Nothing refused was kept.
 	run inspect "$C" '{{.HostConfig.Memory}} {{.HostConfig.RestartPolicy.Name}}'
 	[ "$output" = "0 on-failure" ]
