@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fnmatch.h>
+#include <pthread.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "common/reference.h"
 #include "engine/api/handlers.h"
 #include "engine/api/request.h"
+#include "engine/containers/containers.h"
 #include "engine/daemon.h"
 #include "engine/events/events.h"
 #include "engine/images/image.h"
@@ -457,6 +459,33 @@ short_id(const char *id)
     return xstrndup(id + 7, 12);
 }
 
+/* A container made from image_id (a running one when there is one), as a short id, or NULL;
+ * *running says whether it runs. Images in use are neither pruned nor deleted unforced. */
+static char *
+image_user(struct eng_daemon *d, const char *image_id, bool *running)
+{
+    size_t n = 0;
+    struct eng_ctr **v = eng_ctr_list(d, &n);
+    char *user = NULL;
+    *running = false;
+    for (size_t i = 0; i < n && !*running; i++) {
+        struct eng_ctr *c = v[i];
+        if (!c->image_id || strcmp(c->image_id, image_id) != 0)
+            continue;
+        pthread_mutex_lock(&c->lock);
+        bool up = c->status == ENG_CTR_RUNNING || c->status == ENG_CTR_PAUSED ||
+                  c->status == ENG_CTR_RESTARTING;
+        pthread_mutex_unlock(&c->lock);
+        if (!user || up) {
+            free(user);
+            user = xstrndup(c->id, 12);
+            *running = up;
+        }
+    }
+    eng_ctr_list_free(v, n);
+    return user;
+}
+
 ENG_API_HANDLER(eng_api_images_delete)
 {
     bool force = false, noprune = false;
@@ -488,6 +517,26 @@ ENG_API_HANDLER(eng_api_images_delete)
     /* A name removes that name, and the image with it when it was the last tag; an ID
      * removes every name. */
     bool last = !by_name || n_tags <= 1 || !eng_image_name_is_tag(full);
+    bool running = false;
+    cleanup_free char *user = last ? image_user(req->d, img->id, &running) : NULL;
+    if (user && (!force || running)) {
+        json_object_put(a);
+        cleanup_free char *s = short_id(img->id);
+        if (running && force)
+            return berth_err_fail(err, EBUSY,
+                                  "conflict: unable to delete %s (cannot be forced) - image is "
+                                  "being used by running container %s",
+                                  s, user);
+        if (by_name)
+            return berth_err_fail(err, EBUSY,
+                                  "conflict: unable to remove repository reference \"%s\" (must "
+                                  "force) - container %s is using its referenced image %s",
+                                  name, user, s);
+        return berth_err_fail(err, EBUSY,
+                              "conflict: unable to delete %s (must be forced) - image is being "
+                              "used by %s container %s",
+                              s, running ? "running" : "stopped", user);
+    }
     for (size_t i = 0; i < img->n_names; i++) {
         const char *n = img->names[i];
         if (!last && strcmp(n, full) != 0)
@@ -516,7 +565,7 @@ ENG_API_HANDLER(eng_api_images_prune)
     cleanup_json struct json_object *doc = f.doc;
     cleanup_free const char **dangling = filter_values(&f, "dangling");
     /* Without a dangling filter dockerd prunes dangling images only; dangling=false is
-     * `docker image prune -a`: every image (no container uses one yet). */
+     * `docker image prune -a`: every image no container uses. */
     bool all = dangling && dangling[0] &&
                (strcmp(dangling[0], "false") == 0 || strcmp(dangling[0], "0") == 0);
     struct eng_image_list l __attribute__((cleanup(eng_image_list_release))) = {0};
@@ -529,7 +578,9 @@ ENG_API_HANDLER(eng_api_images_prune)
         cleanup_free const char **labels = filter_values(&f, "label");
         for (const char **lb = labels; lb && *lb; lb++)
             ok = ok && match_label(img, *lb);
-        if (!ok || (!all && has_tag(img)))
+        bool running = false;
+        cleanup_free char *user = ok ? image_user(req->d, img->id, &running) : NULL;
+        if (!ok || user || (!all && has_tag(img)))
             continue;
         for (size_t j = 0; j < img->n_names; j++) {
             if (delete_record(req->d, img->names[j], err) < 0 && err->code != ENOENT) {

@@ -51,6 +51,7 @@ int cli_cmd_rmi(struct cli_global *g, int argc, char **argv, struct berth_err *e
 int cli_cmd_save(struct cli_global *g, int argc, char **argv, struct berth_err *err);
 int cli_cmd_load(struct cli_global *g, int argc, char **argv, struct berth_err *err);
 int cli_cmd_history(struct cli_global *g, int argc, char **argv, struct berth_err *err);
+int cli_cmd_search(struct cli_global *g, int argc, char **argv, struct berth_err *err);
 int cli_cmd_image(struct cli_global *g, int argc, char **argv, struct berth_err *err);
 
 int cli_cmd_login(struct cli_global *g, int argc, char **argv, struct berth_err *err);

@@ -39,6 +39,13 @@ ifield(struct json_object *o, const char *key)
     return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
 }
 
+static bool
+bfield(struct json_object *o, const char *key)
+{
+    struct json_object *v = NULL;
+    return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
+}
+
 static void
 add_str(struct json_object *o, const char *key, const char *value)
 {
@@ -598,6 +605,81 @@ int
 cli_cmd_history(struct cli_global *g, int argc, char **argv, struct berth_err *err)
 {
     return history(g, argc, argv, "history", err);
+}
+
+/* ---- search ------------------------------------------------------------------------------ */
+
+int
+cli_cmd_search(struct cli_global *g, int argc, char **argv, struct berth_err *err)
+{
+    const char *format = NULL, *limit = NULL;
+    bool no_trunc = false;
+    struct cli_strv filters = {0};
+    const struct cli_flag flags[] = {{"format", 0, CLI_FLAG_STRING, &format, NULL},
+                                     {"limit", 0, CLI_FLAG_STRING, &limit, NULL},
+                                     {"no-trunc", 0, CLI_FLAG_BOOL, &no_trunc, NULL},
+                                     {"filter", 'f', CLI_FLAG_LIST, &filters, NULL}};
+    static const struct cli_column cols[] = {{"Name", "NAME"},
+                                             {"Description", "DESCRIPTION"},
+                                             {"StarCount", "STARS"},
+                                             {"IsOfficial", "OFFICIAL"},
+                                             {"IsAutomated", "AUTOMATED"}};
+    struct cli_args args;
+    struct cli_fmt fmt = {0};
+    int status = CLI_EXIT_USAGE;
+    cleanup_free char *fq = NULL, *term = NULL, *path = NULL;
+    cleanup_json struct json_object *r = NULL;
+    if (cli_flags_parse("search", flags, ARRAY_SIZE(flags), argc, argv, false, &args, err) < 0)
+        goto out;
+    if (args.help) {
+        printf("Usage:  berth search [OPTIONS] TERM\n\nSearch registries for images\n\n"
+               "Options:\n  -f, --filter filter   Filter output based on conditions provided\n"
+               "      --format string   Format output using a Go-like template\n"
+               "      --limit int       Max number of search results\n"
+               "      --no-trunc        Don't truncate output\n");
+        status = 0;
+        goto out;
+    }
+    if (cli_args_count("search", &args, 1, 1, err) < 0 || !(fq = cli_filters_query(&filters, err)))
+        goto out;
+    if (limit && (!*limit || strspn(limit, "0123456789") != strlen(limit))) {
+        berth_err_fail(err, EINVAL, "invalid argument \"%s\" for \"--limit\" flag", limit);
+        goto out;
+    }
+    if (cli_fmt_init(&fmt, format,
+                     "table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t"
+                     "{{.IsOfficial}}\t{{.IsAutomated}}",
+                     cols, ARRAY_SIZE(cols), err) < 0)
+        goto out;
+    status = CLI_EXIT_FAIL;
+    term = cli_escape(args.v[0]);
+    path = xasprintf("/images/search?term=%s%s%s%s", term, limit ? "&limit=" : "",
+                     limit ? limit : "", fq);
+    if (cli_api(g, "GET", path, NULL, &r, err) < 0)
+        goto out;
+    for (size_t i = 0; json_object_is_type(r, json_type_array) && i < json_object_array_length(r);
+         i++) {
+        struct json_object *it = json_object_array_get_idx(r, i);
+        cleanup_json struct json_object *row = json_object_new_object();
+        const char *desc = sfield(it, "description");
+        add_str(row, "Name", sfield(it, "name"));
+        cleanup_free char *d =
+            !no_trunc && strlen(desc) > 45 ? xasprintf("%.44s…", desc) : xstrdup(desc);
+        add_str(row, "Description", d);
+        json_object_object_add(row, "StarCount", json_object_new_int64(ifield(it, "star_count")));
+        json_object_object_add(row, "IsOfficial",
+                               json_object_new_string(bfield(it, "is_official") ? "[OK]" : ""));
+        json_object_object_add(row, "IsAutomated",
+                               json_object_new_string(bfield(it, "is_automated") ? "[OK]" : ""));
+        if (cli_fmt_row(&fmt, row, err) < 0)
+            goto out;
+    }
+    cli_fmt_flush(&fmt, stdout);
+    status = 0;
+out:
+    cli_fmt_free(&fmt);
+    cli_strv_free(&filters);
+    return status;
 }
 
 /* ---- image prune, the image group ------------------------------------------------------ */

@@ -54,6 +54,7 @@ static const struct cli_command commands[] = {
     {"save",      cli_cmd_save,      "Save one or more images to a tar archive"},
     {"load",      cli_cmd_load,      "Load an image from a tar archive or STDIN"},
     {"history",   cli_cmd_history,   "Show the history of an image"},
+    {"search",    cli_cmd_search,    "Search registries for images"},
     {"volume",    cli_cmd_volume,    "Manage volumes"},
     {"system",    cli_cmd_system,    "Manage berth"},
     {"events",    cli_cmd_events,    "Get real time events from the server"},

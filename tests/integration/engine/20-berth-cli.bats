@@ -486,3 +486,74 @@ load_busybox_berth() {
 	run berthcli rm -f -v "$C" "$C-2"
 	assert_status 0
 }
+
+@test "berth: restart, start -a, the prunes (container, image, volume, system) and search" {
+	load_busybox_berth
+	run berthcli run -d --name "$C" busybox sh -c 'echo started; sleep 1000'
+	assert_status 0
+	pid1=$(berthcli inspect -f '{{.State.Pid}}' "$C")
+	run berthcli restart -t 1 "$C"
+	assert_status 0
+	[ "$output" = "$C" ]
+	pid2=$(berthcli inspect -f '{{.State.Pid}}' "$C")
+	[ "$pid1" != "$pid2" ] && [ "$pid2" -gt 0 ]
+	run berthcli create --name "$C-a" busybox sh -c 'echo attached; exit 4'
+	assert_status 0
+	run berthcli start -a "$C-a"
+	assert_status 4
+	[ "$output" = attached ]
+	# container prune removes the stopped one only.
+	ida=$(berthcli inspect -f '{{.Id}}' "$C-a")
+	run berthcli container prune -f
+	assert_status 0
+	[ "${lines[0]}" = "Deleted Containers:" ]
+	[ "${lines[1]}" = "$ida" ]
+	assert_output_contains "Total reclaimed space:"
+	run berthcli ps -aq
+	[ "${#lines[@]}" = 1 ]
+	# volume prune removes the unused volume, keeps the used one.
+	run berthcli volume create "$V-unused"
+	assert_status 0
+	run berthcli run -d --name "$C-v" -v "$V-used:/data" busybox sleep 1000
+	assert_status 0
+	run berthcli volume prune -f
+	assert_status 0
+	assert_output_contains "$V-unused"
+	run berthcli volume ls -q
+	[ "$output" = "$V-used" ]
+	# image prune -a keeps the image containers use; untagged images go with plain prune.
+	run berthcli tag busybox "$ID-extra:1"
+	assert_status 0
+	run berthcli image prune -a -f
+	assert_status 0
+	run berthcli images --format '{{.Repository}}'
+	assert_output_contains busybox
+	# rmi: another tag of the image just goes; the last one is refused while containers use it.
+	run berthcli rmi "$ID-extra:1"
+	assert_status 0
+	[ "$output" = "Untagged: $ID-extra:1" ]
+	run berthcli rmi busybox
+	assert_status 1
+	assert_output_contains "(must force) - container "
+	assert_output_contains " is using its referenced image"
+	run berthcli rmi -f busybox
+	assert_status 1
+	assert_output_contains "(cannot be forced) - image is being used by running container"
+	# system prune: the stopped containers; with --volumes the unused volumes too.
+	run berthcli stop -t 1 "$C" "$C-v"
+	assert_status 0
+	run berthcli system prune -f --volumes
+	assert_status 0
+	assert_output_contains "Deleted Containers:"
+	assert_output_contains "Total reclaimed space:"
+	run berthcli ps -aq
+	[ -z "$output" ]
+	run berthcli volume ls -q
+	[ -z "$output" ]
+	# search is answered "not supported" by berthd: the error comes through, exit 1.
+	run berthcli search busybox
+	assert_status 1
+	assert_output_contains "not supported"
+	run berthcli search --limit x busybox
+	assert_status 125
+}
