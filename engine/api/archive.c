@@ -804,11 +804,17 @@ ENG_API_HANDLER(eng_api_containers_archive_put)
             return berth_err_set(err, errno, "stat `%s`", path);
         if (!S_ISDIR(st.st_mode))
             return berth_err_fail(err, EINVAL, "extraction point is not a directory");
-        /* A stopped container's layer is mounted writable here whatever its HostConfig says; a
-         * running one shows its read-only root (or volume) as a read-only mount. */
+        /* A stopped container's layer is mounted writable here whatever its HostConfig says,
+         * and a running one's read-only root is a read-only mount: the destination is in the
+         * root filesystem when it is on the root's mount, else in a volume or bind, which has
+         * its own flag. */
         struct statvfs sv;
+        struct statx a, b;
         bool ro_mount = fstatvfs(dfd, &sv) == 0 && (sv.f_flag & ST_RDONLY);
-        if (facts.readonly_rootfs && (!r.running || ro_mount))
+        bool on_root = statx(dfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &a) < 0 ||
+                       statx(r.fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &b) < 0 ||
+                       !(a.stx_mask & b.stx_mask & STATX_MNT_ID) || a.stx_mnt_id == b.stx_mnt_id;
+        if (facts.readonly_rootfs && on_root)
             return berth_err_fail(err, EACCES, "container rootfs is marked read-only");
         if (ro_mount)
             return berth_err_fail(err, EACCES, "mounted volume is marked read-only");

@@ -243,8 +243,11 @@ EOF
 }
 
 @test "docker cp: a read-only rootfs refuses writes with docker's 403" {
-	dockercli run -d --read-only --name "$C" busybox sleep 1000
+	dockercli run -d --read-only -v "$ID-rw:/data" --name "$C" busybox sleep 1000
 	echo x >"$TMP/ro"
+	# A volume of a read-only container takes files, running or stopped.
+	run dockercli cp "$TMP/ro" "$C:/data/ro"
+	assert_status 0
 	run dockercli cp "$TMP/ro" "$C:/ro"
 	assert_failure
 	assert_output_contains "container rootfs is marked read-only"
@@ -255,9 +258,15 @@ EOF
 	run put_tar "$C" / "$TMP/ro.tar"
 	[ "$(api_status)" = 403 ]
 	assert_output_contains "container rootfs is marked read-only"
+	run put_tar "$C" /data "$TMP/ro.tar"
+	[ "$(api_status)" = 200 ]
 	dockercli start "$C"
 	run dockercli exec "$C" test -e /ro
 	assert_failure
+	run dockercli exec "$C" cat /data/ro
+	[ "$output" = x ]
+	dockercli rm -f "$C"
+	dockercli volume rm "$ID-rw"
 }
 
 @test "docker cp: a stopped container's volumes and binds are its files, read-only ones refused" {
