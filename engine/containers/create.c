@@ -460,6 +460,60 @@ check_log_config(struct eng_daemon *d, struct json_object *host, bool *none, str
     return 0;
 }
 
+/* Config.Labels is docker's map of strings: a label of another type is refused (dockerd's JSON
+ * decoder refuses it), not stored for every list filter and event to stumble on. */
+static int
+check_labels(struct json_object *config, struct berth_err *err)
+{
+    struct json_object *labels = get(config, "Labels");
+    if (!labels || json_object_is_type(labels, json_type_null))
+        return 0;
+    if (!json_object_is_type(labels, json_type_object))
+        return berth_err_fail(err, EINVAL, "Config.Labels: expected an object of strings");
+    json_object_object_foreach(labels, k, v)
+    {
+        if (!json_object_is_type(v, json_type_string))
+            return berth_err_fail(err, EINVAL, "Config.Labels.%s: expected a string", k);
+    }
+    return 0;
+}
+
+/* HostConfig.RestartPolicy as dockerd checks it at create: a name it knows, a count only for
+ * on-failure and never negative, and no policy with AutoRemove. */
+static int
+check_restart_policy(struct json_object *host, struct berth_err *err)
+{
+    struct json_object *rp = get(host, "RestartPolicy");
+    if (!rp || json_object_is_type(rp, json_type_null))
+        return 0;
+    if (!json_object_is_type(rp, json_type_object))
+        return berth_err_fail(err, EINVAL, "HostConfig.RestartPolicy: expected an object");
+    struct json_object *name = get(rp, "Name"), *max = get(rp, "MaximumRetryCount");
+    if (name && !json_object_is_type(name, json_type_string) &&
+        !json_object_is_type(name, json_type_null))
+        return berth_err_fail(err, EINVAL, "HostConfig.RestartPolicy.Name: expected a string");
+    if (max && !json_object_is_type(max, json_type_int) &&
+        !json_object_is_type(max, json_type_null))
+        return berth_err_fail(err, EINVAL,
+                              "HostConfig.RestartPolicy.MaximumRetryCount: expected an integer");
+    const char *n =
+        name && json_object_is_type(name, json_type_string) ? json_object_get_string(name) : "";
+    int64_t m = max ? json_object_get_int64(max) : 0;
+    if (*n && strcmp(n, "no") != 0 && strcmp(n, "always") != 0 &&
+        strcmp(n, "unless-stopped") != 0 && strcmp(n, "on-failure") != 0)
+        return berth_err_fail(err, EINVAL, "invalid restart policy '%s'", n);
+    if (m < 0)
+        return berth_err_fail(err, EINVAL, "maximum retry count cannot be negative");
+    if (m > 0 && strcmp(n, "on-failure") != 0)
+        return berth_err_fail(err, EINVAL,
+                              "maximum retry count cannot be used with restart policy '%s'", n);
+    struct json_object *auto_rm = get(host, "AutoRemove");
+    if (*n && strcmp(n, "no") != 0 && auto_rm && json_object_get_boolean(auto_rm))
+        return berth_err_fail(err, EINVAL,
+                              "can't create 'AutoRemove' container with restart policy");
+    return 0;
+}
+
 static void
 create_release(struct create *cr)
 {
@@ -483,6 +537,11 @@ eng_ctr_create(struct eng_daemon *d, struct json_object *body, const char *name,
         !*json_object_get_string(image_v))
         return berth_err_fail(err, EINVAL, "Config.Image: an image is required");
     const char *image = json_object_get_string(image_v);
+    /* Not an object would be taken as no HostConfig at all: refuse it, as dockerd does. */
+    struct json_object *host_v = get(body, "HostConfig");
+    if (host_v && !json_object_is_type(host_v, json_type_object) &&
+        !json_object_is_type(host_v, json_type_null))
+        return berth_err_fail(err, EINVAL, "HostConfig: expected an object");
 
     cleanup_free char *cname = NULL;
     if (name && *name) {
@@ -500,7 +559,8 @@ eng_ctr_create(struct eng_daemon *d, struct json_object *body, const char *name,
     cleanup_json struct json_object *config = NULL, *host = NULL;
     split_body(body, &config, &host);
     bool no_log;
-    if (check_log_config(d, host, &no_log, err) < 0)
+    if (check_labels(config, err) < 0 || check_restart_policy(host, err) < 0 ||
+        check_log_config(d, host, &no_log, err) < 0)
         return -1;
     merge_default_ulimits(d, host);
 
