@@ -374,11 +374,14 @@ remove_locked(struct eng_daemon *d, struct eng_ctr *c, bool force, bool volumes,
     }
     bool running = active(c->status);
     if (running && !force) {
+        /* dockerd's words: a paused one must be unpaused before it can stop. */
+        bool paused = c->status == ENG_CTR_PAUSED;
+        const char *state = eng_ctr_status_name(c->status);
         pthread_mutex_unlock(&c->lock);
         return berth_err_fail(err, EBUSY,
-                              "You cannot remove a %s container %s. Stop the container before "
+                              "You cannot remove a %s container %s. %stop the container before "
                               "attempting removal or force remove",
-                              eng_ctr_status_name(c->status), c->id);
+                              state, c->id, paused ? "Unpause and then s" : "S");
     }
     c->manual_stop = true;
     uint64_t exits = c->exits;
