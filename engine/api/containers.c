@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -21,6 +22,7 @@
 #include "engine/api/router.h"
 #include "engine/containers/containers.h"
 #include "engine/daemon.h"
+#include "engine/images/image.h"
 #include "engine/supervisor/client.h"
 
 static struct eng_ctr *
@@ -286,10 +288,85 @@ any_value(struct json_object *f, const char *key, bool (*match)(const char *, vo
     return false;
 }
 
+/* Whether every value of filter key satisfies match(value), as dockerd matches labels: each
+ * label asked for must be there. No such filter: true. */
+static bool
+every_value(struct json_object *f, const char *key, bool (*match)(const char *, void *), void *data)
+{
+    struct json_object *vals = NULL;
+    if (!filter_values(f, key, &vals))
+        return true;
+    if (json_object_is_type(vals, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(vals); i++)
+            if (!match(json_object_get_string(json_object_array_get_idx(vals, i)), data))
+                return false;
+        return true;
+    }
+    if (json_object_is_type(vals, json_type_object)) {
+        json_object_object_foreach(vals, k, v)
+        {
+            (void)v;
+            if (!match(k, data))
+                return false;
+        }
+    }
+    return true;
+}
+
+/* Each value of filter key, for checking (an array's strings, or the legacy map's keys). */
+static int
+check_values(struct json_object *f, const char *key, int (*check)(const char *, struct berth_err *),
+             struct berth_err *err)
+{
+    struct json_object *vals = NULL;
+    if (!filter_values(f, key, &vals))
+        return 0;
+    if (json_object_is_type(vals, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(vals); i++)
+            if (check(json_object_get_string(json_object_array_get_idx(vals, i)), err) < 0)
+                return -1;
+    } else if (json_object_is_type(vals, json_type_object)) {
+        json_object_object_foreach(vals, k, v)
+        {
+            (void)v;
+            if (check(k, err) < 0)
+                return -1;
+        }
+    } else {
+        return berth_err_fail(err, EINVAL, "invalid filter '%s': expected a list of values", key);
+    }
+    return 0;
+}
+
+static int
+check_status(const char *v, struct berth_err *err)
+{
+    static const char *const states[] = {"created", "restarting", "running", "removing",
+                                         "paused",  "exited",     "dead"};
+    for (size_t i = 0; v && i < ARRAY_SIZE(states); i++)
+        if (strcmp(v, states[i]) == 0)
+            return 0;
+    return berth_err_fail(err, EINVAL, "Unrecognised filter value for status: %s", v ? v : "");
+}
+
+static int
+check_exited(const char *v, struct berth_err *err)
+{
+    char *end = NULL;
+    if (v && *v) {
+        errno = 0;
+        long n = strtol(v, &end, 10);
+        if (!*end && errno == 0 && n >= INT32_MIN && n <= INT32_MAX)
+            return 0;
+    }
+    return berth_err_fail(err, EINVAL, "invalid filter 'exited=%s': not an exit code", v ? v : "");
+}
+
 struct match_ctx {
     struct eng_ctr *c;
     const char *status;
     const char *name;
+    struct json_object *ancestors; /* each ancestor filter value -> the image id it names */
 };
 
 static bool
@@ -335,8 +412,14 @@ match_exited(const char *v, void *data)
 static bool
 match_ancestor(const char *v, void *data)
 {
-    struct eng_ctr *c = ((struct match_ctx *)data)->c;
+    struct match_ctx *m = data;
+    struct eng_ctr *c = m->c;
+    struct json_object *id_v = NULL;
     if (strcmp(v, c->image) == 0)
+        return true;
+    /* As dockerd: the image the value names ("busybox" and "busybox:latest" alike). */
+    if (json_object_object_get_ex(m->ancestors, v, &id_v) &&
+        strcmp(json_object_get_string(id_v), c->image_id) == 0)
         return true;
     const char *hex = strncmp(v, "sha256:", 7) == 0 ? v + 7 : v;
     const char *id = strncmp(c->image_id, "sha256:", 7) == 0 ? c->image_id + 7 : c->image_id;
@@ -347,6 +430,42 @@ static const char *const known_filters[] = {
     "status",  "name",   "id",     "label",     "exited",  "ancestor", "before", "since",
     "network", "volume", "health", "isolation", "is-task", "publish",  "expose"};
 
+static int
+resolve_ancestor(const char *v, struct eng_daemon *d, struct json_object *out)
+{
+    struct eng_image *img = NULL;
+    int by_name;
+    struct berth_err e2 = BERTH_ERR_INIT;
+    /* An image that is not there matches nothing (dockerd only warns). */
+    if (eng_image_resolve(d, v, &img, &by_name, &e2) < 0) {
+        berth_err_clear(&e2);
+        return 0;
+    }
+    json_object_object_add(out, v, json_object_new_string(img->id));
+    eng_image_free(img);
+    return 0;
+}
+
+/* The image ids the ancestor filter's values name. */
+static struct json_object *
+resolve_ancestors(struct eng_daemon *d, struct json_object *filters)
+{
+    struct json_object *out = json_object_new_object(), *vals = NULL;
+    if (!filter_values(filters, "ancestor", &vals))
+        return out;
+    if (json_object_is_type(vals, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(vals); i++)
+            resolve_ancestor(json_object_get_string(json_object_array_get_idx(vals, i)), d, out);
+    } else if (json_object_is_type(vals, json_type_object)) {
+        json_object_object_foreach(vals, k, v)
+        {
+            (void)v;
+            resolve_ancestor(k, d, out);
+        }
+    }
+    return out;
+}
+
 ENG_API_HANDLER(eng_api_containers_list)
 {
     bool all, size;
@@ -354,7 +473,14 @@ ENG_API_HANDLER(eng_api_containers_list)
         eng_api_query_bool(req, "size", &size, err) < 0)
         return -1;
     const char *lim = eng_api_query(req, "limit");
-    long limit = lim && *lim ? strtol(lim, NULL, 10) : -1;
+    long limit = -1;
+    if (lim && *lim) {
+        char *end = NULL;
+        errno = 0;
+        limit = strtol(lim, &end, 10);
+        if (*end || errno)
+            return berth_err_fail(err, EINVAL, "invalid limit `%s`: not an integer", lim);
+    }
     cleanup_json struct json_object *filters = NULL;
     const char *fs = eng_api_query(req, "filters");
     if (fs && *fs) {
@@ -370,7 +496,11 @@ ENG_API_HANDLER(eng_api_containers_list)
             if (!known)
                 return berth_err_fail(err, EINVAL, "invalid filter '%s'", k);
         }
+        if (check_values(filters, "status", check_status, err) < 0 ||
+            check_values(filters, "exited", check_exited, err) < 0)
+            return -1;
     }
+    cleanup_json struct json_object *ancestors = resolve_ancestors(req->d, filters);
     size_t n;
     struct eng_ctr **v = eng_ctr_list(req->d, &n);
     struct json_object *out = json_object_new_array();
@@ -394,11 +524,12 @@ ENG_API_HANDLER(eng_api_containers_list)
             .c = c,
             .status = eng_ctr_status_name(s),
             .name = json_object_get_string(json_object_array_get_idx(names, 0)) + 1,
+            .ancestors = ancestors,
         };
         if (!any_value(filters, "status", match_status, &m) ||
             !any_value(filters, "name", match_name, &m) ||
             !any_value(filters, "id", match_id, &m) ||
-            !any_value(filters, "label", match_label, &m) ||
+            !every_value(filters, "label", match_label, &m) ||
             !any_value(filters, "exited", match_exited, &m) ||
             !any_value(filters, "ancestor", match_ancestor, &m)) {
             json_object_put(sum);
@@ -519,6 +650,14 @@ ENG_API_HANDLER(eng_api_containers_prune)
         filters = berth_json_parse(fs, strlen(fs), err);
         if (!filters || !json_object_is_type(filters, json_type_object))
             return berth_err_fail(err, EINVAL, "invalid filter: %s", fs);
+        /* label and label! (none of them present); dockerd's until is not taken yet: a
+         * filter that would be ignored is refused rather than pruning more than asked. */
+        json_object_object_foreach(filters, k, v)
+        {
+            (void)v;
+            if (strcmp(k, "label") != 0 && strcmp(k, "label!") != 0)
+                return berth_err_fail(err, EINVAL, "invalid filter '%s'", k);
+        }
     }
     size_t n;
     struct eng_ctr **v = eng_ctr_list(req->d, &n);
@@ -530,7 +669,10 @@ ENG_API_HANDLER(eng_api_containers_prune)
                        c->status == ENG_CTR_DEAD;
         pthread_mutex_unlock(&c->lock);
         struct match_ctx m = {.c = c};
-        if (!stopped || !any_value(filters, "label", match_label, &m))
+        struct json_object *neg = NULL;
+        if (!stopped || !every_value(filters, "label", match_label, &m) ||
+            (filter_values(filters, "label!", &neg) &&
+             every_value(filters, "label!", match_label, &m)))
             continue;
         struct berth_err e2 = BERTH_ERR_INIT;
         if (eng_ctr_remove(req->d, c, false, false, &e2) == 0)
