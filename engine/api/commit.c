@@ -51,8 +51,6 @@
 #define IMAGES  (&berth__supervisor__v1__images__descriptor)
 #define CONTENT (&berth__supervisor__v1__content__descriptor)
 
-#define DANGLING_REPO "berth-dangling"
-
 #define MT_OCI_MANIFEST    "application/vnd.oci.image.manifest.v1+json"
 #define MT_OCI_CONFIG      "application/vnd.oci.image.config.v1+json"
 #define MT_OCI_LAYER       "application/vnd.oci.image.layer.v1.tar+gzip"
@@ -972,7 +970,7 @@ import_layout(struct eng_daemon *d, const struct new_image *n, const char *path,
     Berth__Supervisor__V1__ImportImagesRequest ir =
         BERTH__SUPERVISOR__V1__IMPORT_IMAGES_REQUEST__INIT;
     ir.path = (char *)path;
-    ir.base_name = n->name ? "" : DANGLING_REPO;
+    ir.base_name = n->name ? "" : ENG_IMAGE_DANGLING_REPO;
     cleanup_pb Berth__Supervisor__V1__ImportImagesResponse *resp = NULL;
     if (eng_sup_call(d->sup, IMAGES, "Import", &ir.base, &resp, err) < 0)
         return -1;

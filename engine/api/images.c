@@ -53,7 +53,7 @@ repo_lists(const struct eng_image *img, const char *const *refs, struct json_obj
         bool wanted = !refs;
         for (const char *const *r = refs; r && *r && !wanted; r++)
             wanted = match_name(img->names[i], *r);
-        if (!wanted)
+        if (!wanted || eng_image_name_is_dangling(img->names[i]))
             continue;
         cleanup_free char *fam = eng_image_familiar(img->names[i]);
         if (eng_image_name_is_tag(img->names[i])) {

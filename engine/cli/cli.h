@@ -82,6 +82,7 @@ int cli_cmd_exec(struct cli_global *g, int argc, char **argv, struct berth_err *
 int cli_cmd_cp(struct cli_global *g, int argc, char **argv, struct berth_err *err);
 int cli_cmd_export(struct cli_global *g, int argc, char **argv, struct berth_err *err);
 int cli_cmd_diff(struct cli_global *g, int argc, char **argv, struct berth_err *err);
+int cli_cmd_commit(struct cli_global *g, int argc, char **argv, struct berth_err *err);
 int cli_cmd_container(struct cli_global *g, int argc, char **argv, struct berth_err *err);
 
 #endif

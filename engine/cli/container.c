@@ -816,7 +816,8 @@ cli_cmd_container(struct cli_global *g, int argc, char **argv, struct berth_err 
         {"exec", cli_cmd_exec},     {"attach", cli_cmd_attach},   {"wait", cli_cmd_wait},
         {"rename", cli_cmd_rename}, {"top", cli_cmd_top},         {"stats", cli_cmd_stats},
         {"cp", cli_cmd_cp},         {"pause", cli_cmd_pause},     {"unpause", cli_cmd_unpause},
-        {"port", cli_cmd_port},     {"update", cli_cmd_update},
+        {"port", cli_cmd_port},     {"update", cli_cmd_update},   {"commit", cli_cmd_commit},
+        {"export", cli_cmd_export}, {"diff", cli_cmd_diff},
     };
     if (argc < 2 || strcmp(argv[1], "--help") == 0) {
         printf("Usage:  berth container COMMAND\n\nManage containers\n\nCommands:\n ");

@@ -15,9 +15,6 @@
 
 #define DEFAULT_HOST "unix:///run/berth/berthd.sock"
 
-/* commit.c */
-int cli_cmd_commit(struct cli_global *g, int argc, char **argv, struct berth_err *err);
-
 /* clang-format off */
 static const struct cli_command commands[] = {
     {"run",       cli_cmd_run,       "Create and run a new container from an image"},

@@ -218,7 +218,8 @@ void ctr_task_created(struct eng_ctr *c, const char *path);
 /* A container's root filesystem, open for a moment (docker cp, export). */
 struct eng_rootfs {
     int fd;       /* O_PATH directory of the root: resolve paths in it with berth_fs_*_in_root */
-    char *path;   /* its host path: /proc/<pid>/root, or the temporary mount */
+    char *path;   /* its host path: /proc/self/fd/<fd> (the running process's root, held
+                   * through a pidfd), or the temporary mount */
     char *mnt;    /* the temporary mount point eng_ctr_rootfs_close undoes, or NULL */
     bool running; /* seen through the running process (volumes and binds included) */
 };

@@ -151,6 +151,14 @@ is_id_like(const char *s)
     return n > 0 && n <= 64 && strspn(s, "0123456789abcdef") == n;
 }
 
+bool
+eng_image_name_is_dangling(const char *name)
+{
+    cleanup_free char *fam = eng_image_familiar(name);
+    size_t n = strlen(ENG_IMAGE_DANGLING_REPO);
+    return strncmp(fam, ENG_IMAGE_DANGLING_REPO, n) == 0 && fam[n] == '@';
+}
+
 char *
 eng_image_normalize(const char *name, struct berth_err *err)
 {

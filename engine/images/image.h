@@ -10,6 +10,7 @@
 #define BERTH_ENGINE_IMAGES_IMAGE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct berth_err;
@@ -57,6 +58,12 @@ char *eng_image_familiar(const char *name);
 
 /* Whether a record name is a tag (not name@digest). */
 int eng_image_name_is_tag(const char *name);
+
+/* An image without a name (docker commit without a repository) is recorded as
+ * ENG_IMAGE_DANGLING_REPO@<manifest digest>, since every supervisor record has a name; listings
+ * leave such names out, so the image shows as <none>:<none>, as docker's do. */
+#define ENG_IMAGE_DANGLING_REPO "berth-dangling"
+bool eng_image_name_is_dangling(const char *name);
 
 /* The config's "created" as unix seconds (0 when absent or unreadable). */
 int64_t eng_image_created(struct json_object *config);

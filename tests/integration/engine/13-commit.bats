@@ -157,6 +157,9 @@ nobody" ]
 	[ "$output" = pause ]
 	run dockercli images -q --no-trunc --filter dangling=true
 	assert_output_contains "$id"
+	# It lists as docker's untagged images do: <none> both ways, no digest name of its own.
+	run dockercli images --no-trunc --format '{{.ID}} {{.Repository}}:{{.Tag}} {{.Digest}}'
+	assert_output_contains "$id <none>:<none> <none>"
 	run dockercli run --rm "${id:7:12}" cat /live
 	[ "$output" = live ]
 }
