@@ -86,7 +86,7 @@ stop_events() {
 
 # ---------------------------------------------------------------- stats
 
-@test "stats: docker stats --no-stream shows a running container with its memory" {
+@test "stats: docker stats, with --no-stream and streaming, shows a running container with its memory" {
 	dockercli run -d --name "$C" busybox sleep 1000
 	run dockercli stats --no-stream --format '{{.Name}} {{.MemUsage}} {{.PIDs}}' "$C"
 	assert_status 0
@@ -94,6 +94,10 @@ stop_events() {
 	[[ "$output" =~ ^$C\ [0-9.]+(B|KiB|MiB)\ /\ [0-9.]+(KiB|MiB|GiB|TiB|PiB|EiB)\ 1$ ]]
 	# The usage is not nothing.
 	[[ ! "$output" =~ ^$C\ 0B ]]
+	# Without --no-stream the CLI redraws from the stream (one document a second) until killed.
+	DOCKER_HOST="unix://$ESOCK" timeout -s KILL 4 docker stats --format '{{.Name}} {{.MemUsage}}' "$C" \
+		>"$TMP/stats.out" 2>&1 3>&- || true
+	[ "$(grep -o "$C [0-9.]*[KM]iB" "$TMP/stats.out" | wc -l)" -ge 3 ]
 }
 
 @test "stats: stream=0 waits for a second sample; one-shot=1 does not; shapes as dockerd" {
