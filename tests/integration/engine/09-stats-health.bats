@@ -299,6 +299,17 @@ stop_events() {
 	[ "$output" = "0 on-failure" ]
 }
 
+@test "update: a new restart policy applies at the next exit" {
+	dockercli run -d --name "$C" busybox sh -c 'while [ ! -e /tmp/go ]; do sleep 0.1; done; rm /tmp/go; exit 3'
+	dockercli update --restart always "$C"
+	dockercli exec "$C" touch /tmp/go
+	retry 100 0.1 restarted_and_running "$C"
+}
+
+restarted_and_running() {
+	[ "$(inspect "$1" '{{.RestartCount}} {{.State.Status}}')" = "1 running" ]
+}
+
 @test "update: berth update prints the names it updated and applies the flags" {
 	local id
 	id=$(dockercli run -d --name "$C" busybox sleep 1000)
