@@ -63,6 +63,20 @@ last_counter() {
 	dockercli logs --tail 1 "$1"
 }
 
+# For retry, which runs its command again (a $(...) in its arguments would be read once).
+log_lines_at_least() {
+	[ "$(dockercli logs "$1" | wc -l)" -ge "$2" ]
+}
+counter_at_least() {
+	[ "$(last_counter "$1")" -ge "$2" ]
+}
+restarts_are() {
+	[ "$(inspect_f '{{.RestartCount}}' "$1")" = "$2" ]
+}
+no_task_for() {
+	! "$CTR" --address "$SOCK" --namespace berth tasks ls -q | grep -q "$1"
+}
+
 # A command for a container that exits with code $1 once the test creates $TMP/go/now
 # (bind-mounted on /go): an exit at a moment the test chooses, not after a sleep that a slow
 # machine could outlast.
@@ -87,7 +101,7 @@ go_now() {
 	sleep_pid=$(inspect_f '{{.State.Pid}}' "$C-sleep")
 	log_pid=$(inspect_f '{{.State.Pid}}' "$C-log")
 	[ "$exit_pid" -gt 0 ] && [ "$sleep_pid" -gt 0 ] && [ "$log_pid" -gt 0 ]
-	retry 50 0.1 test "$(dockercli logs "$C-log" | wc -l)" -ge 3
+	retry 50 0.1 log_lines_at_least "$C-log" 3
 	before=$(last_counter "$C-log")
 
 	kill_berthd KILL
@@ -124,7 +138,7 @@ go_now() {
 	local after
 	after=$(last_counter "$C-log")
 	[ "$after" -ge $((before + 10)) ] || fail "counter $before -> $after"
-	sleep 1
+	retry 50 0.1 counter_at_least "$C-log" $((after + 3))
 	counter_whole "$C-log" $((after + 2))
 	# logs -f follows on from there.
 	run timeout 3 docker -H "unix://$ESOCK" logs -f --tail 1 "$C-log"
@@ -184,7 +198,7 @@ go_now() {
 	assert_status 0
 	[ "$output" = 7 ]
 	# The policy of the other applies now: one restart, then exited with its code.
-	retry 100 0.1 test "$(inspect_f '{{.RestartCount}}' "$C-again")" = 1
+	retry 100 0.1 restarts_are "$C-again" 1
 	retry 100 0.1 state_is "$C-again" exited
 	[ "$(inspect_f '{{.State.ExitCode}}' "$C-again")" = 9 ]
 	# The die event was published once berthd saw it (by id: a name filter also matches
@@ -192,7 +206,7 @@ go_now() {
 	run api "/events?since=0&until=$(date +%s)&filters=$(jq -rn --arg c "$id" '{"container":[$c],"event":["die"]}|tojson|@uri')"
 	[ "$(api_body | jq -r '.Actor.Attributes.exitCode')" = 7 ]
 	# And no task is left for it in the supervisor.
-	retry 50 0.1 test -z "$("$CTR" --address "$SOCK" --namespace berth tasks ls -q | grep "$id")"
+	retry 50 0.1 no_task_for "$id"
 	run dockercli rm "$C" "$C-again"
 	assert_status 0
 }
