@@ -3,7 +3,7 @@
 # Restart policies through the docker CLI, as dockerd applies them: on-failure:N restarts N
 # times and then leaves the container exited; always restarts a container whatever its exit
 # code until a user stops it; unless-stopped the same; no never restarts; the delay between
-# restarts doubles from 100 ms (seen in the times of the start events). And across a restart
+# restarts doubles from 100 ms (seen from each die event to the next start). And across a restart
 # of berthd: a manually stopped "always" container comes back, an "unless-stopped" one does
 # not (docker's documented difference between the two).
 
