@@ -39,7 +39,8 @@ set_parse_error(const char *buf, size_t off, const char *what, struct berth_err 
             line_start = i + 1;
         }
     }
-    return berth_err_fail(err, EINVAL, "line %zu, column %zu: %s", line, off - line_start + 1, what);
+    return berth_err_fail(err, EINVAL, "line %zu, column %zu: %s", line, off - line_start + 1,
+                          what);
 }
 
 struct json_object *
@@ -247,7 +248,7 @@ get_integer(struct json_object *obj, const char *key, const char *type_name, str
      * infinities). Only inside them are the casts below defined. */
     if (d < -9223372036854775808.0 || d >= 18446744073709551616.0)
         return berth_err_fail(err, EINVAL, "`%s`: %s out of range for %s", key,
-                             json_object_to_json_string(v), type_name);
+                              json_object_to_json_string(v), type_name);
     n->negative = d < 0;
     if (n->negative)
         n->s = (int64_t)d;
@@ -265,9 +266,11 @@ check_range(const char *key, const struct integer *n, int64_t min, uint64_t max,
             const char *type_name, struct berth_err *err)
 {
     if (n->negative && n->s < min)
-        return berth_err_fail(err, EINVAL, "`%s`: %" PRId64 " out of range for %s", key, n->s, type_name);
+        return berth_err_fail(err, EINVAL, "`%s`: %" PRId64 " out of range for %s", key, n->s,
+                              type_name);
     if (!n->negative && n->u > max)
-        return berth_err_fail(err, EINVAL, "`%s`: %" PRIu64 " out of range for %s", key, n->u, type_name);
+        return berth_err_fail(err, EINVAL, "`%s`: %" PRIu64 " out of range for %s", key, n->u,
+                              type_name);
     return 0;
 }
 
@@ -351,4 +354,25 @@ berth_json_get_strv(struct json_object *obj, const char *key, char ***out, size_
     if (n_out)
         *n_out = n;
     return 1;
+}
+
+struct json_object *
+berth_json_member(struct json_object *o, const char *key)
+{
+    struct json_object *v = NULL;
+    return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+const char *
+berth_json_member_string(struct json_object *o, const char *key)
+{
+    struct json_object *v = berth_json_member(o, key);
+    return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+bool
+berth_json_member_bool(struct json_object *o, const char *key)
+{
+    struct json_object *v = berth_json_member(o, key);
+    return v && json_object_get_boolean(v);
 }

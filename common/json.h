@@ -57,6 +57,13 @@ int berth_json_get_strv(struct json_object *obj, const char *key, char ***out, s
 /* The type of a value as a word for messages: "string", "object", "null". */
 const char *berth_json_type_name(struct json_object *v);
 
+/* Lenient reads, for documents berth wrote or already checked: o's member key (NULL when o is
+ * NULL, not an object or lacks it), as a string (NULL unless a string), as a boolean (false
+ * unless true). */
+struct json_object *berth_json_member(struct json_object *o, const char *key);
+const char *berth_json_member_string(struct json_object *o, const char *key);
+bool berth_json_member_bool(struct json_object *o, const char *key);
+
 static inline void
 berth_json_putp(struct json_object **o)
 {

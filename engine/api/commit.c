@@ -61,22 +61,6 @@
 /* Manifests and indexes are small; registries refuse them past 4 MiB. */
 #define MANIFEST_MAX (4 * 1024 * 1024)
 
-static struct json_object *
-get(struct json_object *o, const char *key)
-{
-    struct json_object *v = NULL;
-    return o && json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, key, &v)
-               ? v
-               : NULL;
-}
-
-static const char *
-get_str(struct json_object *o, const char *key)
-{
-    struct json_object *v = get(o, key);
-    return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
 /* Whether v is absent, null, or an empty string, array or object (Go's zero values). */
 static bool
 empty(struct json_object *v)
@@ -172,7 +156,7 @@ exec_form(const char *args, bool shell)
 static void
 env_set(struct json_object *cfg, const char *key, const char *value)
 {
-    struct json_object *env = get(cfg, "Env");
+    struct json_object *env = berth_json_member(cfg, "Env");
     if (!json_object_is_type(env, json_type_array)) {
         env = json_object_new_array();
         set(cfg, "Env", env);
@@ -192,7 +176,7 @@ env_set(struct json_object *cfg, const char *key, const char *value)
 static struct json_object *
 object_of(struct json_object *cfg, const char *key)
 {
-    struct json_object *o = get(cfg, key);
+    struct json_object *o = berth_json_member(cfg, key);
     if (!json_object_is_type(o, json_type_object)) {
         o = json_object_new_object();
         set(cfg, key, o);
@@ -285,7 +269,7 @@ expose(struct json_object *cfg, const char *args, struct berth_err *err)
 static int
 workdir(struct json_object *cfg, const char *args)
 {
-    const char *cur = get_str(cfg, "WorkingDir");
+    const char *cur = berth_json_member_string(cfg, "WorkingDir");
     cleanup_free char *joined =
         args[0] == '/' ? xstrdup(args) : xasprintf("%s/%s", cur && *cur ? cur : "", args);
     cleanup_free char *clean = berth_fs_clean(joined);
@@ -356,7 +340,7 @@ apply_line(struct json_object *cfg, const char *line, bool *cmd_set, struct bert
             return berth_err_fail(err, EINVAL, "invalid signal: %s", args);
         set(cfg, "StopSignal", json_object_new_string(args));
     } else { /* ONBUILD */
-        struct json_object *ob = get(cfg, "OnBuild");
+        struct json_object *ob = berth_json_member(cfg, "OnBuild");
         if (!json_object_is_type(ob, json_type_array)) {
             ob = json_object_new_array();
             set(cfg, "OnBuild", ob);
@@ -393,28 +377,28 @@ merge(struct json_object *to, struct json_object *from)
         return;
     static const char *const scalars[] = {"User", "WorkingDir", "StopSignal"};
     for (size_t i = 0; i < ARRAY_SIZE(scalars); i++)
-        if (empty(get(to, scalars[i])) && !empty(get(from, scalars[i])))
-            set(to, scalars[i], json_object_get(get(from, scalars[i])));
+        if (empty(berth_json_member(to, scalars[i])) && !empty(berth_json_member(from, scalars[i])))
+            set(to, scalars[i], json_object_get(berth_json_member(from, scalars[i])));
     static const char *const sets[] = {"ExposedPorts", "Labels", "Volumes"};
     for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
-        struct json_object *f = get(from, sets[i]);
+        struct json_object *f = berth_json_member(from, sets[i]);
         if (!json_object_is_type(f, json_type_object))
             continue;
         struct json_object *t = object_of(to, sets[i]);
         json_object_object_foreach(f, k, v)
         {
-            if (!get(t, k))
+            if (!berth_json_member(t, k))
                 set(t, k, json_object_get(v));
         }
     }
-    struct json_object *fenv = get(from, "Env");
+    struct json_object *fenv = berth_json_member(from, "Env");
     for (size_t i = 0;
          json_object_is_type(fenv, json_type_array) && i < json_object_array_length(fenv); i++) {
         const char *e = json_object_get_string(json_object_array_get_idx(fenv, i));
         if (!e)
             continue;
         size_t klen = strcspn(e, "=");
-        struct json_object *tenv = get(to, "Env");
+        struct json_object *tenv = berth_json_member(to, "Env");
         bool found = false;
         for (size_t j = 0; json_object_is_type(tenv, json_type_array) &&
                            j < json_object_array_length(tenv) && !found;
@@ -430,14 +414,15 @@ merge(struct json_object *to, struct json_object *from)
             json_object_array_add(tenv, json_object_new_string(e));
         }
     }
-    if (empty(get(to, "Entrypoint"))) {
-        if (empty(get(to, "Cmd")) && get(from, "Cmd"))
-            set(to, "Cmd", json_object_get(get(from, "Cmd")));
-        if (!get(to, "Entrypoint") && get(from, "Entrypoint"))
-            set(to, "Entrypoint", json_object_get(get(from, "Entrypoint")));
+    if (empty(berth_json_member(to, "Entrypoint"))) {
+        if (empty(berth_json_member(to, "Cmd")) && berth_json_member(from, "Cmd"))
+            set(to, "Cmd", json_object_get(berth_json_member(from, "Cmd")));
+        if (!berth_json_member(to, "Entrypoint") && berth_json_member(from, "Entrypoint"))
+            set(to, "Entrypoint", json_object_get(berth_json_member(from, "Entrypoint")));
     }
-    if (empty(get(to, "Healthcheck")) && !empty(get(from, "Healthcheck")))
-        set(to, "Healthcheck", json_object_get(get(from, "Healthcheck")));
+    if (empty(berth_json_member(to, "Healthcheck")) &&
+        !empty(berth_json_member(from, "Healthcheck")))
+        set(to, "Healthcheck", json_object_get(berth_json_member(from, "Healthcheck")));
 }
 
 /* ---------------------------------------------------------------- content */
@@ -516,18 +501,20 @@ static struct json_object *
 base_manifest(struct eng_daemon *d, const struct eng_image *img, struct berth_err *err)
 {
     struct json_object *m = read_json(d, img->target, err);
-    struct json_object *list = get(m, "manifests");
+    struct json_object *list = berth_json_member(m, "manifests");
     if (!json_object_is_type(list, json_type_array))
         return m;
-    const char *os = get_str(img->config, "os"), *arch = get_str(img->config, "architecture");
+    const char *os = berth_json_member_string(img->config, "os"),
+               *arch = berth_json_member_string(img->config, "architecture");
     cleanup_free char *want = NULL;
     for (size_t i = 0; !want && os && arch && i < json_object_array_length(list); i++) {
         struct json_object *e = json_object_array_get_idx(list, i);
-        const char *eos = get_str(get(e, "platform"), "os");
-        const char *earch = get_str(get(e, "platform"), "architecture");
+        const char *eos = berth_json_member_string(berth_json_member(e, "platform"), "os");
+        const char *earch =
+            berth_json_member_string(berth_json_member(e, "platform"), "architecture");
         if (eos && earch && strcmp(eos, os) == 0 && strcmp(earch, arch) == 0 &&
-            get_str(e, "digest"))
-            want = xstrdup(get_str(e, "digest"));
+            berth_json_member_string(e, "digest"))
+            want = xstrdup(berth_json_member_string(e, "digest"));
     }
     json_object_put(m);
     if (!want) {
@@ -666,18 +653,19 @@ write_layout(struct eng_daemon *d, const struct new_image *img, const char *path
     if (tar_add_bytes(a, mname, img->manifest, img->manifest_len, err) < 0 ||
         tar_add_bytes(a, cname, img->config, img->config_len, err) < 0)
         return -1;
-    struct json_object *layers = get(img->base_manifest, "layers");
+    struct json_object *layers = berth_json_member(img->base_manifest, "layers");
     for (size_t i = 0; i < json_object_array_length(layers); i++) {
         struct json_object *l = json_object_array_get_idx(layers, i);
-        const char *digest = get_str(l, "digest");
-        int64_t size = json_object_get_int64(get(l, "size"));
+        const char *digest = berth_json_member_string(l, "digest");
+        int64_t size = json_object_get_int64(berth_json_member(l, "size"));
         if (!digest || strncmp(digest, "sha256:", 7) != 0 || size < 0)
             return berth_err_fail(err, EINVAL, "base layer %zu: no sha256 digest and size", i);
         if (strcmp(digest, img->layer.digest) == 0)
             continue; /* the same bytes as the new layer: one entry */
         bool twice = false;
         for (size_t j = 0; j < i && !twice; j++)
-            twice = strcmp(get_str(json_object_array_get_idx(layers, j), "digest"), digest) == 0;
+            twice = strcmp(berth_json_member_string(json_object_array_get_idx(layers, j), "digest"),
+                           digest) == 0;
         if (twice)
             continue;
         if (tar_blob_header(a, digest, size, err) < 0 ||
@@ -749,14 +737,14 @@ make_config(struct new_image *n, const struct eng_image *base, struct eng_ctr *c
 
     struct json_object *rootfs = object_of(o, "rootfs");
     set(rootfs, "type", json_object_new_string("layers"));
-    struct json_object *ids = get(rootfs, "diff_ids");
+    struct json_object *ids = berth_json_member(rootfs, "diff_ids");
     if (!json_object_is_type(ids, json_type_array)) {
         ids = json_object_new_array();
         set(rootfs, "diff_ids", ids);
     }
     json_object_array_add(ids, json_object_new_string(n->layer.diff_id));
 
-    struct json_object *h = get(o, "history");
+    struct json_object *h = berth_json_member(o, "history");
     if (!json_object_is_type(h, json_type_array)) {
         h = json_object_new_array();
         set(o, "history", h);
@@ -765,8 +753,10 @@ make_config(struct new_image *n, const struct eng_image *base, struct eng_ctr *c
     set(e, "created", json_object_new_string(now));
     if (author && *author)
         set(e, "author", json_object_new_string(author));
-    cleanup_free char *by = created_by(
-        get(c->config, "Cmd") ? get(c->config, "Cmd") : get(get(base->config, "config"), "Cmd"));
+    cleanup_free char *by =
+        created_by(berth_json_member(c->config, "Cmd")
+                       ? berth_json_member(c->config, "Cmd")
+                       : berth_json_member(berth_json_member(base->config, "config"), "Cmd"));
     set(e, "created_by", json_object_new_string(by));
     if (comment && *comment)
         set(e, "comment", json_object_new_string(comment));
@@ -781,7 +771,7 @@ make_config(struct new_image *n, const struct eng_image *base, struct eng_ctr *c
 static void
 make_manifest(struct new_image *n)
 {
-    const char *mt = get_str(n->base_manifest, "mediaType");
+    const char *mt = berth_json_member_string(n->base_manifest, "mediaType");
     bool docker = mt && strcmp(mt, MT_DOCKER_MANIFEST) == 0;
     n->manifest_type = docker ? MT_DOCKER_MANIFEST : MT_OCI_MANIFEST;
     cleanup_json struct json_object *m = json_object_new_object();
@@ -793,7 +783,7 @@ make_manifest(struct new_image *n)
     set(cfg, "size", json_object_new_int64((int64_t)n->config_len));
     set(m, "config", cfg);
     struct json_object *layers = json_object_new_array();
-    struct json_object *base = get(n->base_manifest, "layers");
+    struct json_object *base = berth_json_member(n->base_manifest, "layers");
     for (size_t i = 0; i < json_object_array_length(base); i++)
         json_object_array_add(layers, json_object_get(json_object_array_get_idx(base, i)));
     struct json_object *l = json_object_new_object();
@@ -838,7 +828,7 @@ check_config(struct json_object *cfg, struct berth_err *err)
     static const char *const strings[] = {"User",     "WorkingDir", "StopSignal",
                                           "Hostname", "Domainname", "Image"};
     for (size_t i = 0; i < ARRAY_SIZE(strings); i++) {
-        struct json_object *v = get(cfg, strings[i]);
+        struct json_object *v = berth_json_member(cfg, strings[i]);
         if (v && !json_object_is_type(v, json_type_null) &&
             !json_object_is_type(v, json_type_string))
             return berth_err_fail(err, EINVAL, "Config.%s: expected string, got %s", strings[i],
@@ -846,7 +836,7 @@ check_config(struct json_object *cfg, struct berth_err *err)
     }
     static const char *const lists[] = {"Cmd", "Entrypoint", "Env", "OnBuild"};
     for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
-        struct json_object *v = get(cfg, lists[i]);
+        struct json_object *v = berth_json_member(cfg, lists[i]);
         if (!v || json_object_is_type(v, json_type_null))
             continue;
         if (i < 2 && json_object_is_type(v, json_type_string)) {
@@ -865,13 +855,13 @@ check_config(struct json_object *cfg, struct berth_err *err)
     }
     static const char *const objects[] = {"Labels", "ExposedPorts", "Volumes", "Healthcheck"};
     for (size_t i = 0; i < ARRAY_SIZE(objects); i++) {
-        struct json_object *v = get(cfg, objects[i]);
+        struct json_object *v = berth_json_member(cfg, objects[i]);
         if (v && !json_object_is_type(v, json_type_null) &&
             !json_object_is_type(v, json_type_object))
             return berth_err_fail(err, EINVAL, "Config.%s: expected object, got %s", objects[i],
                                   berth_json_type_name(v));
     }
-    struct json_object *labels = get(cfg, "Labels");
+    struct json_object *labels = berth_json_member(cfg, "Labels");
     if (!json_object_is_type(labels, json_type_object))
         return 0;
     json_object_object_foreach(labels, k, v)
@@ -1021,13 +1011,13 @@ ENG_API_HANDLER(eng_api_commit)
     if (eng_image_resolve(req->d, c->image_id, &base, &by_name, err) < 0)
         return berth_err_wrap(err, "the image of container %.12s", c->id);
     merge(config, c->config);
-    merge(config, get(base->config, "config"));
+    merge(config, berth_json_member(base->config, "config"));
 
     struct new_image n __attribute__((cleanup(new_image_clear))) = {.name = name, .layer_fd = -1};
     n.base_manifest = base_manifest(req->d, base, err);
     if (!n.base_manifest)
         return berth_err_wrap(err, "the manifest of image %s", base->id);
-    if (!json_object_is_type(get(n.base_manifest, "layers"), json_type_array))
+    if (!json_object_is_type(berth_json_member(n.base_manifest, "layers"), json_type_array))
         return berth_err_fail(err, EINVAL, "the manifest of image %s lists no layers", base->id);
 
     if (write_layer(req->d, c, pause, &n, err) < 0)

@@ -35,20 +35,6 @@
 
 #define MANIFEST_MAX (4 << 20)
 
-static struct json_object *
-get(struct json_object *o, const char *key)
-{
-    struct json_object *v = NULL;
-    return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-static const char *
-get_str(struct json_object *o, const char *key)
-{
-    struct json_object *v = get(o, key);
-    return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
 /* ---------------------------------------------------------------- containers */
 
 /* The container's writable layer in bytes (0 when the snapshotter does not know it). */
@@ -113,7 +99,8 @@ n_users(struct json_object *containers, const char *id)
 {
     int n = 0;
     for (size_t i = 0; i < json_object_array_length(containers); i++) {
-        const char *cid = get_str(json_object_array_get_idx(containers, i), "ImageID");
+        const char *cid =
+            berth_json_member_string(json_object_array_get_idx(containers, i), "ImageID");
         n += cid && strcmp(cid, id) == 0;
     }
     return n;
@@ -160,23 +147,25 @@ layers_of(struct eng_daemon *d, const struct eng_image *img)
 {
     cleanup_err struct berth_err err = BERTH_ERR_INIT;
     struct json_object *m = read_json(d, img->target, &err);
-    struct json_object *list = get(m, "manifests");
+    struct json_object *list = berth_json_member(m, "manifests");
     if (json_object_is_type(list, json_type_array)) {
         /* An index: the manifest of the platform the config says. */
-        const char *os = get_str(img->config, "os"), *arch = get_str(img->config, "architecture");
+        const char *os = berth_json_member_string(img->config, "os"),
+                   *arch = berth_json_member_string(img->config, "architecture");
         cleanup_free char *want = NULL;
         for (size_t i = 0; !want && os && arch && i < json_object_array_length(list); i++) {
             struct json_object *e = json_object_array_get_idx(list, i);
-            const char *eos = get_str(get(e, "platform"), "os");
-            const char *earch = get_str(get(e, "platform"), "architecture");
+            const char *eos = berth_json_member_string(berth_json_member(e, "platform"), "os");
+            const char *earch =
+                berth_json_member_string(berth_json_member(e, "platform"), "architecture");
             if (eos && earch && strcmp(eos, os) == 0 && strcmp(earch, arch) == 0 &&
-                get_str(e, "digest"))
-                want = xstrdup(get_str(e, "digest"));
+                berth_json_member_string(e, "digest"))
+                want = xstrdup(berth_json_member_string(e, "digest"));
         }
         json_object_put(m);
         m = want ? read_json(d, want, &err) : NULL;
     }
-    struct json_object *layers = get(m, "layers");
+    struct json_object *layers = berth_json_member(m, "layers");
     struct json_object *out =
         json_object_is_type(layers, json_type_array) ? json_object_get(layers) : NULL;
     if (m)
@@ -196,7 +185,8 @@ static bool
 listed_before(struct json_object *layers, size_t k, const char *digest)
 {
     for (size_t j = 0; j < k; j++)
-        if (strcmp(get_str(json_object_array_get_idx(layers, j), "digest") ?: "", digest) == 0)
+        if (strcmp(berth_json_member_string(json_object_array_get_idx(layers, j), "digest") ?: "",
+                   digest) == 0)
             return true;
     return false;
 }
@@ -206,13 +196,13 @@ count_layers(struct layer_use *u, struct json_object *layers)
 {
     for (size_t k = 0; k < json_object_array_length(layers); k++) {
         struct json_object *e = json_object_array_get_idx(layers, k);
-        const char *digest = get_str(e, "digest");
+        const char *digest = berth_json_member_string(e, "digest");
         if (!digest || listed_before(layers, k, digest))
             continue;
-        struct json_object *n = get(u->count, digest);
+        struct json_object *n = berth_json_member(u->count, digest);
         json_object_object_add(u->count, digest,
                                json_object_new_int(n ? json_object_get_int(n) + 1 : 1));
-        struct json_object *sz = get(e, "size");
+        struct json_object *sz = berth_json_member(e, "size");
         json_object_object_add(u->size, digest, json_object_new_int64(json_object_get_int64(sz)));
     }
 }
@@ -225,10 +215,11 @@ shared_size(const struct layer_use *u, struct json_object *layers)
         return -1;
     int64_t n = 0;
     for (size_t k = 0; k < json_object_array_length(layers); k++) {
-        const char *digest = get_str(json_object_array_get_idx(layers, k), "digest");
+        const char *digest =
+            berth_json_member_string(json_object_array_get_idx(layers, k), "digest");
         if (digest && !listed_before(layers, k, digest) &&
-            json_object_get_int(get(u->count, digest)) > 1)
-            n += json_object_get_int64(get(u->size, digest));
+            json_object_get_int(berth_json_member(u->count, digest)) > 1)
+            n += json_object_get_int64(berth_json_member(u->size, digest));
     }
     return n;
 }
@@ -245,7 +236,8 @@ image_entry(const struct eng_image_list *l, size_t i, struct json_object *contai
         json_object_array_add(eng_image_name_is_tag(img->names[k]) ? tags : digests,
                               json_object_new_string(fam));
     }
-    struct json_object *labels = get(get(img->config, "config"), "Labels");
+    struct json_object *labels =
+        berth_json_member(berth_json_member(img->config, "config"), "Labels");
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "Containers", json_object_new_int(n_users(containers, img->id)));
     json_object_object_add(o, "Created", json_object_new_int64(eng_image_created(img->config)));

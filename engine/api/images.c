@@ -27,13 +27,6 @@
 #define SVC (&berth__supervisor__v1__images__descriptor)
 
 static struct json_object *
-get(struct json_object *o, const char *key)
-{
-    struct json_object *v = NULL;
-    return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-static struct json_object *
 copy(struct json_object *v)
 {
     return v ? json_object_get(v) : NULL;
@@ -80,7 +73,7 @@ repo_lists(const struct eng_image *img, const char *const *refs, struct json_obj
 static struct json_object *
 labels_of(const struct eng_image *img)
 {
-    struct json_object *l = get(get(img->config, "config"), "Labels");
+    struct json_object *l = berth_json_member(berth_json_member(img->config, "config"), "Labels");
     return json_object_is_type(l, json_type_object) ? json_object_get(l) : json_object_new_object();
 }
 
@@ -152,7 +145,7 @@ filters_parse(struct eng_api_req *req, struct filters *f, struct berth_err *err)
 static const char **
 filter_values(struct filters *f, const char *key)
 {
-    struct json_object *v = get(f->doc, key);
+    struct json_object *v = berth_json_member(f->doc, key);
     if (!v)
         return NULL;
     size_t n = 0;
@@ -202,7 +195,7 @@ match_label(const struct eng_image *img, const char *want)
     cleanup_json struct json_object *labels = labels_of(img);
     const char *eq = strchr(want, '=');
     cleanup_free char *key = xstrndup(want, eq ? (size_t)(eq - want) : strlen(want));
-    struct json_object *v = get(labels, key);
+    struct json_object *v = berth_json_member(labels, key);
     if (!v)
         return false;
     return !eq || strcmp(json_object_get_string(v), eq + 1) == 0;
@@ -298,18 +291,23 @@ ENG_API_HANDLER(eng_api_images_inspect)
     json_object_object_add(o, "RepoTags", tags);
     json_object_object_add(o, "RepoDigests", digests);
     json_object_object_add(o, "Parent", json_object_new_string(""));
-    json_object_object_add(o, "Comment", copy(get(c, "comment")) ?: json_object_new_string(""));
-    json_object_object_add(o, "Created", copy(get(c, "created")) ?: json_object_new_string(""));
+    json_object_object_add(o, "Comment",
+                           copy(berth_json_member(c, "comment")) ?: json_object_new_string(""));
+    json_object_object_add(o, "Created",
+                           copy(berth_json_member(c, "created")) ?: json_object_new_string(""));
     json_object_object_add(o, "Container", json_object_new_string(""));
     json_object_object_add(o, "DockerVersion",
-                           copy(get(c, "docker_version")) ?: json_object_new_string(""));
-    json_object_object_add(o, "Author", copy(get(c, "author")) ?: json_object_new_string(""));
-    json_object_object_add(o, "Config", copy(get(c, "config")));
+                           copy(berth_json_member(c, "docker_version"))
+                               ?: json_object_new_string(""));
+    json_object_object_add(o, "Author",
+                           copy(berth_json_member(c, "author")) ?: json_object_new_string(""));
+    json_object_object_add(o, "Config", copy(berth_json_member(c, "config")));
     json_object_object_add(o, "Architecture",
-                           copy(get(c, "architecture")) ?: json_object_new_string(""));
-    if (get(c, "variant"))
-        json_object_object_add(o, "Variant", copy(get(c, "variant")));
-    json_object_object_add(o, "Os", copy(get(c, "os")) ?: json_object_new_string(""));
+                           copy(berth_json_member(c, "architecture"))
+                               ?: json_object_new_string(""));
+    if (berth_json_member(c, "variant"))
+        json_object_object_add(o, "Variant", copy(berth_json_member(c, "variant")));
+    json_object_object_add(o, "Os", copy(berth_json_member(c, "os")) ?: json_object_new_string(""));
     json_object_object_add(o, "Size", json_object_new_int64(img->size));
     json_object_object_add(o, "VirtualSize", json_object_new_int64(img->size));
     struct json_object *gd = json_object_new_object();
@@ -319,7 +317,8 @@ ENG_API_HANDLER(eng_api_images_inspect)
     struct json_object *rootfs = json_object_new_object();
     json_object_object_add(rootfs, "Type", json_object_new_string("layers"));
     json_object_object_add(rootfs, "Layers",
-                           copy(get(get(c, "rootfs"), "diff_ids")) ?: json_object_new_array());
+                           copy(berth_json_member(berth_json_member(c, "rootfs"), "diff_ids"))
+                               ?: json_object_new_array());
     json_object_object_add(o, "RootFS", rootfs);
     struct json_object *md = json_object_new_object();
     json_object_object_add(md, "LastTagTime", json_object_new_string("0001-01-01T00:00:00Z"));
@@ -332,7 +331,7 @@ ENG_API_HANDLER(eng_api_images_history)
     cleanup_image struct eng_image *img = NULL;
     if (resolve(req, &img, NULL, err) < 0)
         return -1;
-    struct json_object *h = get(img->config, "history");
+    struct json_object *h = berth_json_member(img->config, "history");
     size_t n = json_object_is_type(h, json_type_array) ? json_object_array_length(h) : 0;
     struct json_object *a = json_object_new_array();
     /* Newest first, the image itself on top with its tags. */
@@ -341,11 +340,11 @@ ENG_API_HANDLER(eng_api_images_history)
         struct json_object *o = json_object_new_object();
         json_object_object_add(o, "Id", json_object_new_string(k == n - 1 ? img->id : "<missing>"));
         struct json_object *cfg = json_object_new_object();
-        json_object_object_add(cfg, "created", copy(get(e, "created")));
+        json_object_object_add(cfg, "created", copy(berth_json_member(e, "created")));
         json_object_object_add(o, "Created", json_object_new_int64(eng_image_created(cfg)));
         json_object_put(cfg);
-        json_object_object_add(o, "CreatedBy",
-                               copy(get(e, "created_by")) ?: json_object_new_string(""));
+        json_object_object_add(
+            o, "CreatedBy", copy(berth_json_member(e, "created_by")) ?: json_object_new_string(""));
         struct json_object *tags = NULL;
         if (k == n - 1) {
             struct json_object *digests;
@@ -354,7 +353,8 @@ ENG_API_HANDLER(eng_api_images_history)
         }
         json_object_object_add(o, "Tags", tags);
         json_object_object_add(o, "Size", json_object_new_int64(0));
-        json_object_object_add(o, "Comment", copy(get(e, "comment")) ?: json_object_new_string(""));
+        json_object_object_add(o, "Comment",
+                               copy(berth_json_member(e, "comment")) ?: json_object_new_string(""));
         json_object_array_add(a, o);
     }
     return eng_api_reply_json(req, 200, a);

@@ -43,13 +43,6 @@
 
 #define ZERO_TIME "0001-01-01T00:00:00Z"
 
-static struct json_object *
-get(struct json_object *o, const char *key)
-{
-    struct json_object *v = NULL;
-    return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
 static bool
 is_active(struct eng_ctr *c, int *pid)
 {
@@ -148,7 +141,7 @@ sample(struct eng_daemon *d, struct eng_ctr *c, struct json_object *prev, bool *
     /* docker has "networks" only for a container with a network namespace of its own. An
      * update swaps host_config under c->lock: the mode is copied there. */
     pthread_mutex_lock(&c->lock);
-    struct json_object *mode = get(c->host_config, "NetworkMode");
+    struct json_object *mode = berth_json_member(c->host_config, "NetworkMode");
     cleanup_free char *ms = xstrdup(
         mode && json_object_is_type(mode, json_type_string) ? json_object_get_string(mode) : "");
     pthread_mutex_unlock(&c->lock);
@@ -273,7 +266,7 @@ static int
 merge_resources(struct json_object *body, struct json_object *hc, struct berth_err *err)
 {
     for (size_t i = 0; i < ARRAY_SIZE(update_ints); i++) {
-        struct json_object *v = get(body, update_ints[i]);
+        struct json_object *v = berth_json_member(body, update_ints[i]);
         if (!v || json_object_is_type(v, json_type_null))
             continue;
         if (!json_object_is_type(v, json_type_int))
@@ -283,7 +276,7 @@ merge_resources(struct json_object *body, struct json_object *hc, struct berth_e
             json_object_object_add(hc, update_ints[i], json_object_get(v));
     }
     /* PidsLimit is a pointer in docker's client: present means set (0 and -1: no limit). */
-    struct json_object *pids = get(body, "PidsLimit");
+    struct json_object *pids = berth_json_member(body, "PidsLimit");
     if (pids && !json_object_is_type(pids, json_type_null)) {
         if (!json_object_is_type(pids, json_type_int))
             return berth_err_fail(err, EINVAL, "PidsLimit: expected an integer, got %s",
@@ -292,7 +285,7 @@ merge_resources(struct json_object *body, struct json_object *hc, struct berth_e
     }
     static const char *const strings[] = {"CpusetCpus", "CpusetMems"};
     for (size_t i = 0; i < ARRAY_SIZE(strings); i++) {
-        struct json_object *v = get(body, strings[i]);
+        struct json_object *v = berth_json_member(body, strings[i]);
         if (!v || json_object_is_type(v, json_type_null))
             continue;
         if (!json_object_is_type(v, json_type_string))
@@ -307,13 +300,14 @@ merge_resources(struct json_object *body, struct json_object *hc, struct berth_e
 static int
 merge_restart_policy(struct json_object *body, struct json_object *hc, struct berth_err *err)
 {
-    struct json_object *rp = get(body, "RestartPolicy");
+    struct json_object *rp = berth_json_member(body, "RestartPolicy");
     if (!rp || json_object_is_type(rp, json_type_null))
         return 0;
     if (!json_object_is_type(rp, json_type_object))
         return berth_err_fail(err, EINVAL, "RestartPolicy: expected an object, got %s",
                               berth_json_type_name(rp));
-    struct json_object *name = get(rp, "Name"), *max = get(rp, "MaximumRetryCount");
+    struct json_object *name = berth_json_member(rp, "Name"),
+                       *max = berth_json_member(rp, "MaximumRetryCount");
     if (name && !json_object_is_type(name, json_type_string))
         return berth_err_fail(err, EINVAL, "RestartPolicy.Name: expected a string, got %s",
                               berth_json_type_name(name));
@@ -333,7 +327,7 @@ merge_restart_policy(struct json_object *body, struct json_object *hc, struct be
     if (m > 0 && strcmp(n, "on-failure") != 0)
         return berth_err_fail(err, EINVAL,
                               "maximum retry count cannot be used with restart policy '%s'", n);
-    struct json_object *auto_rm = get(hc, "AutoRemove");
+    struct json_object *auto_rm = berth_json_member(hc, "AutoRemove");
     if (strcmp(n, "no") != 0 && auto_rm && json_object_get_boolean(auto_rm))
         return berth_err_fail(err, EINVAL,
                               "Restart policy cannot be updated because AutoRemove is enabled "
@@ -376,10 +370,10 @@ update_spec(struct eng_daemon *d, struct eng_ctr *c, struct json_object *resourc
         berth_json_parse((const char *)resp->container->spec.data, resp->container->spec.len, err);
     if (!spec)
         return -1;
-    struct json_object *lx = get(spec, "linux");
+    struct json_object *lx = berth_json_member(spec, "linux");
     if (!lx)
         return berth_err_fail(err, EIO, "container %s has no linux spec", c->id);
-    struct json_object *old = get(lx, "resources");
+    struct json_object *old = berth_json_member(lx, "resources");
     if (!old || !json_object_is_type(old, json_type_object)) {
         old = json_object_new_object();
         json_object_object_add(lx, "resources", old);
@@ -387,7 +381,7 @@ update_spec(struct eng_daemon *d, struct eng_ctr *c, struct json_object *resourc
     /* Replace the parts update owns; devices and the rest stay. */
     static const char *const parts[] = {"memory", "cpu", "pids", "blockIO"};
     for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
-        struct json_object *v = get(resources, parts[i]);
+        struct json_object *v = berth_json_member(resources, parts[i]);
         if (v)
             json_object_object_add(old, parts[i], json_object_get(v));
         else

@@ -42,13 +42,6 @@
 #define SNAPSHOTS  (&berth__supervisor__v1__snapshots__descriptor)
 #define CONTAINERS (&berth__supervisor__v1__containers__descriptor)
 
-static struct json_object *
-get(struct json_object *o, const char *key)
-{
-    struct json_object *v = NULL;
-    return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
 /* ---------------------------------------------------------------- names and ids */
 
 static void
@@ -311,7 +304,7 @@ split_body(struct json_object *body, struct json_object **config, struct json_ob
         *config = json_object_new_object();
     json_object_object_del(*config, "HostConfig");
     json_object_object_del(*config, "NetworkingConfig");
-    struct json_object *h = get(body, "HostConfig");
+    struct json_object *h = berth_json_member(body, "HostConfig");
     *host = h && json_object_is_type(h, json_type_object) ? json_object_get(h)
                                                           : json_object_new_object();
 }
@@ -328,7 +321,7 @@ spec_body_of(struct json_object *body, struct json_object *host_config)
     if (json_object_deep_copy(host_config, &host, NULL) < 0 || !host)
         host = json_object_new_object();
     json_object_object_add(copy, "HostConfig", host);
-    struct json_object *nm = get(host, "NetworkMode");
+    struct json_object *nm = berth_json_member(host, "NetworkMode");
     const char *m =
         nm && json_object_is_type(nm, json_type_string) ? json_object_get_string(nm) : "";
     if (!*m || strcmp(m, "default") == 0)
@@ -343,7 +336,7 @@ merge_default_ulimits(struct eng_daemon *d, struct json_object *host)
 {
     if (!d->config || d->config->n_ulimits == 0)
         return;
-    struct json_object *ul = get(host, "Ulimits");
+    struct json_object *ul = berth_json_member(host, "Ulimits");
     if (!ul || !json_object_is_type(ul, json_type_array)) {
         ul = json_object_new_array();
         json_object_object_add(host, "Ulimits", ul);
@@ -353,7 +346,7 @@ merge_default_ulimits(struct eng_daemon *d, struct json_object *host)
         const struct eng_config_ulimit *u = &d->config->ulimits[i];
         bool named = false;
         for (size_t j = 0; j < n && !named; j++) {
-            struct json_object *nv = get(json_object_array_get_idx(ul, j), "Name");
+            struct json_object *nv = berth_json_member(json_object_array_get_idx(ul, j), "Name");
             named = nv && json_object_is_type(nv, json_type_string) &&
                     strcmp(json_object_get_string(nv), u->name) == 0;
         }
@@ -385,7 +378,8 @@ merge_image_config(struct json_object *config, struct json_object *image)
 {
     if (!image || !json_object_is_type(image, json_type_object))
         return;
-    struct json_object *env = get(config, "Env"), *ienv = get(image, "Env");
+    struct json_object *env = berth_json_member(config, "Env"),
+                       *ienv = berth_json_member(image, "Env");
     if (ienv && json_object_is_type(ienv, json_type_array)) {
         if (!env || !json_object_is_type(env, json_type_array)) {
             env = json_object_new_array();
@@ -406,7 +400,8 @@ merge_image_config(struct json_object *config, struct json_object *image)
     }
     static const char *const unions[] = {"Labels", "Volumes", "ExposedPorts"};
     for (size_t u = 0; u < ARRAY_SIZE(unions); u++) {
-        struct json_object *iv = get(image, unions[u]), *cv = get(config, unions[u]);
+        struct json_object *iv = berth_json_member(image, unions[u]),
+                           *cv = berth_json_member(config, unions[u]);
         if (!iv || !json_object_is_type(iv, json_type_object))
             continue;
         if (!cv || !json_object_is_type(cv, json_type_object)) {
@@ -415,27 +410,31 @@ merge_image_config(struct json_object *config, struct json_object *image)
         }
         json_object_object_foreach(iv, k, v)
         {
-            if (!get(cv, k))
+            if (!berth_json_member(cv, k))
                 json_object_object_add(cv, k, json_object_get(v));
         }
     }
     static const char *const fills[] = {"User", "WorkingDir", "StopSignal", "Healthcheck"};
     for (size_t f = 0; f < ARRAY_SIZE(fills); f++)
-        if (empty(get(config, fills[f])) && get(image, fills[f]))
-            json_object_object_add(config, fills[f], json_object_get(get(image, fills[f])));
-    struct json_object *ep = get(config, "Entrypoint");
+        if (empty(berth_json_member(config, fills[f])) && berth_json_member(image, fills[f]))
+            json_object_object_add(config, fills[f],
+                                   json_object_get(berth_json_member(image, fills[f])));
+    struct json_object *ep = berth_json_member(config, "Entrypoint");
     if (empty(ep)) {
-        if (empty(get(config, "Cmd")) && get(image, "Cmd"))
-            json_object_object_add(config, "Cmd", json_object_get(get(image, "Cmd")));
-        if ((!ep || json_object_is_type(ep, json_type_null)) && get(image, "Entrypoint"))
-            json_object_object_add(config, "Entrypoint", json_object_get(get(image, "Entrypoint")));
+        if (empty(berth_json_member(config, "Cmd")) && berth_json_member(image, "Cmd"))
+            json_object_object_add(config, "Cmd", json_object_get(berth_json_member(image, "Cmd")));
+        if ((!ep || json_object_is_type(ep, json_type_null)) &&
+            berth_json_member(image, "Entrypoint"))
+            json_object_object_add(config, "Entrypoint",
+                                   json_object_get(berth_json_member(image, "Entrypoint")));
     }
 }
 
 static int
 check_log_config(struct eng_daemon *d, struct json_object *host, bool *none, struct berth_err *err)
 {
-    struct json_object *lc = get(host, "LogConfig"), *type = get(lc, "Type");
+    struct json_object *lc = berth_json_member(host, "LogConfig"),
+                       *type = berth_json_member(lc, "Type");
     const char *t =
         type && json_object_is_type(type, json_type_string) ? json_object_get_string(type) : "";
     if (!*t)
@@ -450,13 +449,13 @@ check_log_config(struct eng_daemon *d, struct json_object *host, bool *none, str
                               "HostConfig.LogConfig.Type: logging driver `%s` is not supported "
                               "(json-file, none)",
                               t);
-    struct json_object *opts = get(lc, "Config");
+    struct json_object *opts = berth_json_member(lc, "Config");
     if (eng_ctr_log_max_size(d, opts) < 0)
         return berth_err_fail(err, EINVAL, "HostConfig.LogConfig.Config: bad max-size `%s`",
-                              json_object_get_string(get(opts, "max-size")));
+                              json_object_get_string(berth_json_member(opts, "max-size")));
     if (eng_ctr_log_max_files(d, opts) < 1)
         return berth_err_fail(err, EINVAL, "HostConfig.LogConfig.Config: bad max-file `%s`",
-                              json_object_get_string(get(opts, "max-file")));
+                              json_object_get_string(berth_json_member(opts, "max-file")));
     return 0;
 }
 
@@ -465,7 +464,7 @@ check_log_config(struct eng_daemon *d, struct json_object *host, bool *none, str
 static int
 check_labels(struct json_object *config, struct berth_err *err)
 {
-    struct json_object *labels = get(config, "Labels");
+    struct json_object *labels = berth_json_member(config, "Labels");
     if (!labels || json_object_is_type(labels, json_type_null))
         return 0;
     if (!json_object_is_type(labels, json_type_object))
@@ -483,12 +482,13 @@ check_labels(struct json_object *config, struct berth_err *err)
 static int
 check_restart_policy(struct json_object *host, struct berth_err *err)
 {
-    struct json_object *rp = get(host, "RestartPolicy");
+    struct json_object *rp = berth_json_member(host, "RestartPolicy");
     if (!rp || json_object_is_type(rp, json_type_null))
         return 0;
     if (!json_object_is_type(rp, json_type_object))
         return berth_err_fail(err, EINVAL, "HostConfig.RestartPolicy: expected an object");
-    struct json_object *name = get(rp, "Name"), *max = get(rp, "MaximumRetryCount");
+    struct json_object *name = berth_json_member(rp, "Name"),
+                       *max = berth_json_member(rp, "MaximumRetryCount");
     if (name && !json_object_is_type(name, json_type_string) &&
         !json_object_is_type(name, json_type_null))
         return berth_err_fail(err, EINVAL, "HostConfig.RestartPolicy.Name: expected a string");
@@ -507,7 +507,7 @@ check_restart_policy(struct json_object *host, struct berth_err *err)
     if (m > 0 && strcmp(n, "on-failure") != 0)
         return berth_err_fail(err, EINVAL,
                               "maximum retry count cannot be used with restart policy '%s'", n);
-    struct json_object *auto_rm = get(host, "AutoRemove");
+    struct json_object *auto_rm = berth_json_member(host, "AutoRemove");
     if (*n && strcmp(n, "no") != 0 && auto_rm && json_object_get_boolean(auto_rm))
         return berth_err_fail(err, EINVAL,
                               "can't create 'AutoRemove' container with restart policy");
@@ -532,13 +532,13 @@ eng_ctr_create(struct eng_daemon *d, struct json_object *body, const char *name,
     (void)warnings;
     if (!body || !json_object_is_type(body, json_type_object))
         return berth_err_fail(err, EINVAL, "the body must be a JSON object (the container config)");
-    struct json_object *image_v = get(body, "Image");
+    struct json_object *image_v = berth_json_member(body, "Image");
     if (!image_v || !json_object_is_type(image_v, json_type_string) ||
         !*json_object_get_string(image_v))
         return berth_err_fail(err, EINVAL, "Config.Image: an image is required");
     const char *image = json_object_get_string(image_v);
     /* Not an object would be taken as no HostConfig at all: refuse it, as dockerd does. */
-    struct json_object *host_v = get(body, "HostConfig");
+    struct json_object *host_v = berth_json_member(body, "HostConfig");
     if (host_v && !json_object_is_type(host_v, json_type_object) &&
         !json_object_is_type(host_v, json_type_null))
         return berth_err_fail(err, EINVAL, "HostConfig: expected an object");
@@ -578,7 +578,7 @@ eng_ctr_create(struct eng_daemon *d, struct json_object *body, const char *name,
     struct eng_ctr *c = ctr_new(id, cname);
     c->image = xstrdup(image);
     c->image_id = xstrdup(img->id);
-    merge_image_config(config, get(img->config, "config"));
+    merge_image_config(config, berth_json_member(img->config, "config"));
     c->config = json_object_get(config);
     c->host_config = json_object_get(host);
     c->created_ns = ctr_now_ns();
@@ -592,12 +592,12 @@ eng_ctr_create(struct eng_daemon *d, struct json_object *body, const char *name,
     int rc = -1;
 
     /* The hostname: Config.Hostname, else the short id (docker's default). */
-    struct json_object *hv = get(config, "Hostname");
+    struct json_object *hv = berth_json_member(config, "Hostname");
     cleanup_free char *hostname =
         hv && json_object_is_type(hv, json_type_string) && *json_object_get_string(hv)
             ? xstrdup(json_object_get_string(hv))
             : xstrndup(id, 12);
-    struct json_object *nm = get(host, "NetworkMode");
+    struct json_object *nm = berth_json_member(host, "NetworkMode");
     bool host_net = nm && json_object_is_type(nm, json_type_string) &&
                     strcmp(json_object_get_string(nm), "host") == 0;
 
@@ -628,7 +628,7 @@ eng_ctr_create(struct eng_daemon *d, struct json_object *body, const char *name,
         cleanup_json struct json_object *spec_body = spec_body_of(body, host);
         struct engine_spec_input in = {
             .create = spec_body,
-            .image_config = get(img->config, "config"),
+            .image_config = berth_json_member(img->config, "config"),
             .id = id,
             .name = cname,
             .rootfs = rootfs,

@@ -17,13 +17,6 @@
 #include "engine/daemon.h"
 
 static struct json_object *
-get(struct json_object *o, const char *key)
-{
-    struct json_object *v = NULL;
-    return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-static struct json_object *
 copy_or(struct json_object *v, struct json_object *dflt)
 {
     if (v) {
@@ -39,7 +32,8 @@ command(struct eng_ctr *c, char **path, struct json_object **args)
 {
     *args = json_object_new_array();
     *path = NULL;
-    struct json_object *parts[] = {get(c->config, "Entrypoint"), get(c->config, "Cmd")};
+    struct json_object *parts[] = {berth_json_member(c->config, "Entrypoint"),
+                                   berth_json_member(c->config, "Cmd")};
     for (size_t k = 0; k < 2; k++) {
         struct json_object *p = parts[k];
         if (p && json_object_is_type(p, json_type_string)) {
@@ -108,23 +102,24 @@ config_doc(struct eng_ctr *c)
     static const char *const strings[] = {"Hostname", "Domainname", "User", "WorkingDir"};
     static const char *const bools[] = {"AttachStdin", "AttachStdout", "AttachStderr",
                                         "Tty",         "OpenStdin",    "StdinOnce"};
-    struct json_object *hn = get(cf, "Hostname");
+    struct json_object *hn = berth_json_member(cf, "Hostname");
     for (size_t i = 0; i < ARRAY_SIZE(strings); i++)
-        json_object_object_add(o, strings[i],
-                               copy_or(get(cf, strings[i]), json_object_new_string("")));
+        json_object_object_add(
+            o, strings[i], copy_or(berth_json_member(cf, strings[i]), json_object_new_string("")));
     if (!hn || !*json_object_get_string(hn)) {
         char short_id[13];
         snprintf(short_id, sizeof(short_id), "%.12s", c->id);
         add_str(o, "Hostname", short_id);
     }
     for (size_t i = 0; i < ARRAY_SIZE(bools); i++)
-        json_object_object_add(o, bools[i],
-                               json_object_new_boolean(json_object_get_boolean(get(cf, bools[i]))));
+        json_object_object_add(
+            o, bools[i],
+            json_object_new_boolean(json_object_get_boolean(berth_json_member(cf, bools[i]))));
     static const char *const others[] = {"ExposedPorts", "Env",        "Cmd",     "Healthcheck",
                                          "Volumes",      "Entrypoint", "OnBuild", "Labels",
                                          "StopSignal",   "StopTimeout"};
     for (size_t i = 0; i < ARRAY_SIZE(others); i++) {
-        struct json_object *v = get(cf, others[i]);
+        struct json_object *v = berth_json_member(cf, others[i]);
         if (v)
             json_object_object_add(o, others[i], json_object_get(v));
         else if (strcmp(others[i], "Labels") == 0)
@@ -141,7 +136,7 @@ config_doc(struct eng_ctr *c)
 static const char *
 network_mode(struct eng_ctr *c)
 {
-    struct json_object *v = get(c->host_config, "NetworkMode");
+    struct json_object *v = berth_json_member(c->host_config, "NetworkMode");
     const char *m = v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
     return *m && strcmp(m, "default") != 0 ? m : "none";
 }
@@ -179,7 +174,7 @@ static struct json_object *
 mounts_doc(struct eng_ctr *c)
 {
     struct json_object *out = json_object_new_array();
-    struct json_object *binds = get(c->host_config, "Binds");
+    struct json_object *binds = berth_json_member(c->host_config, "Binds");
     for (size_t i = 0; binds && json_object_is_type(binds, json_type_array) &&
                        i < json_object_array_length(binds);
          i++) {
@@ -204,19 +199,20 @@ mounts_doc(struct eng_ctr *c)
         add_str(m, "Propagation", is_volume ? "" : "rprivate");
         json_object_array_add(out, m);
     }
-    struct json_object *mounts = get(c->host_config, "Mounts");
+    struct json_object *mounts = berth_json_member(c->host_config, "Mounts");
     for (size_t i = 0; mounts && json_object_is_type(mounts, json_type_array) &&
                        i < json_object_array_length(mounts);
          i++) {
         struct json_object *src = json_object_array_get_idx(mounts, i);
         struct json_object *m = json_object_new_object();
-        add_str(m, "Type", json_object_get_string(get(src, "Type")));
-        if (get(src, "Source"))
-            add_str(m, "Source", json_object_get_string(get(src, "Source")));
-        add_str(m, "Destination", json_object_get_string(get(src, "Target")));
+        add_str(m, "Type", json_object_get_string(berth_json_member(src, "Type")));
+        if (berth_json_member(src, "Source"))
+            add_str(m, "Source", json_object_get_string(berth_json_member(src, "Source")));
+        add_str(m, "Destination", json_object_get_string(berth_json_member(src, "Target")));
         add_str(m, "Mode", "");
         json_object_object_add(
-            m, "RW", json_object_new_boolean(!json_object_get_boolean(get(src, "ReadOnly"))));
+            m, "RW",
+            json_object_new_boolean(!json_object_get_boolean(berth_json_member(src, "ReadOnly"))));
         add_str(m, "Propagation", "");
         json_object_array_add(out, m);
     }
@@ -260,15 +256,15 @@ eng_ctr_inspect(struct eng_daemon *d, struct eng_ctr *c)
     struct json_object *hc = NULL;
     if (json_object_deep_copy(c->host_config, &hc, NULL) < 0 || !hc)
         hc = json_object_new_object();
-    if (!get(hc, "NetworkMode"))
+    if (!berth_json_member(hc, "NetworkMode"))
         add_str(hc, "NetworkMode", network_mode(c));
-    if (!get(hc, "LogConfig")) {
+    if (!berth_json_member(hc, "LogConfig")) {
         struct json_object *lc = json_object_new_object();
         add_str(lc, "Type", c->log_path && *c->log_path ? "json-file" : "none");
         json_object_object_add(lc, "Config", json_object_new_object());
         json_object_object_add(hc, "LogConfig", lc);
     }
-    if (!get(hc, "RestartPolicy")) {
+    if (!berth_json_member(hc, "RestartPolicy")) {
         struct json_object *rp = json_object_new_object();
         add_str(rp, "Name", "no");
         json_object_object_add(rp, "MaximumRetryCount", json_object_new_int(0));
@@ -277,7 +273,7 @@ eng_ctr_inspect(struct eng_daemon *d, struct eng_ctr *c)
     static const char *const zero_ints[] = {"Memory",    "MemorySwap", "NanoCpus",
                                             "CpuShares", "ShmSize",    "OomScoreAdj"};
     for (size_t i = 0; i < ARRAY_SIZE(zero_ints); i++)
-        if (!get(hc, zero_ints[i]))
+        if (!berth_json_member(hc, zero_ints[i]))
             json_object_object_add(hc, zero_ints[i], json_object_new_int(0));
     json_object_object_add(o, "HostConfig", hc);
     struct json_object *gd = json_object_new_object(), *gdd = json_object_new_object();
@@ -383,7 +379,7 @@ eng_ctr_summary(struct eng_daemon *d, struct eng_ctr *c)
     add_str(o, "Command", cmd);
     json_object_object_add(o, "Created", json_object_new_int64(c->created_ns / 1000000000));
     json_object_object_add(o, "Ports", json_object_new_array());
-    struct json_object *labels = get(c->config, "Labels");
+    struct json_object *labels = berth_json_member(c->config, "Labels");
     json_object_object_add(o, "Labels",
                            labels ? json_object_get(labels) : json_object_new_object());
     pthread_mutex_lock(&c->lock);
@@ -395,7 +391,7 @@ eng_ctr_summary(struct eng_daemon *d, struct eng_ctr *c)
     add_str(hc, "NetworkMode", network_mode(c));
     json_object_object_add(o, "HostConfig", hc);
     struct json_object *ns = json_object_new_object(), *nets = network_settings(c);
-    json_object_object_add(ns, "Networks", json_object_get(get(nets, "Networks")));
+    json_object_object_add(ns, "Networks", json_object_get(berth_json_member(nets, "Networks")));
     json_object_put(nets);
     json_object_object_add(o, "NetworkSettings", ns);
     json_object_object_add(o, "Mounts", mounts_doc(c));

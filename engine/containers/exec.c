@@ -44,20 +44,6 @@ static pthread_mutex_t execs_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct eng_exec **execs;
 static size_t n_execs;
 
-static struct json_object *
-get(struct json_object *o, const char *key)
-{
-    struct json_object *v = NULL;
-    return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-static bool
-get_bool(struct json_object *o, const char *key)
-{
-    struct json_object *v = get(o, key);
-    return v && json_object_get_boolean(v);
-}
-
 const char *
 eng_exec_id(struct eng_exec *e)
 {
@@ -111,10 +97,10 @@ eng_exec_create(struct eng_daemon *d, struct eng_ctr *c, struct json_object *con
 {
     if (!config || !json_object_is_type(config, json_type_object))
         return berth_err_fail(err, EINVAL, "the body must be a JSON object (the exec config)");
-    if (check_strings(get(config, "Cmd"), "Cmd", true, err) < 0 ||
-        check_strings(get(config, "Env"), "Env", false, err) < 0)
+    if (check_strings(berth_json_member(config, "Cmd"), "Cmd", true, err) < 0 ||
+        check_strings(berth_json_member(config, "Env"), "Env", false, err) < 0)
         return -1;
-    if (get_bool(config, "Privileged"))
+    if (berth_json_member_bool(config, "Privileged"))
         return berth_err_fail(err, ENOTSUP, "privileged execs are not supported");
     pthread_mutex_lock(&c->lock);
     bool running = c->status == ENG_CTR_RUNNING;
@@ -140,10 +126,10 @@ eng_exec_create(struct eng_daemon *d, struct eng_ctr *c, struct json_object *con
     e->id = xstrdup(hex);
     e->container_id = xstrdup(c->id);
     e->config = json_object_get(config);
-    e->tty = get_bool(config, "Tty");
-    e->open_stdin = get_bool(config, "AttachStdin");
-    e->open_stdout = get_bool(config, "AttachStdout");
-    e->open_stderr = get_bool(config, "AttachStderr");
+    e->tty = berth_json_member_bool(config, "Tty");
+    e->open_stdin = berth_json_member_bool(config, "AttachStdin");
+    e->open_stdout = berth_json_member_bool(config, "AttachStdout");
+    e->open_stderr = berth_json_member_bool(config, "AttachStderr");
     e->exit_code = -1;
     e->refs = 1;
     e->d = d;
@@ -213,16 +199,17 @@ process_spec(struct eng_daemon *d, struct eng_exec *e, int pid, struct berth_err
     if (!spec)
         return NULL;
     struct json_object *p = NULL;
-    if (json_object_deep_copy(get(spec, "process"), &p, NULL) < 0 || !p)
+    if (json_object_deep_copy(berth_json_member(spec, "process"), &p, NULL) < 0 || !p)
         return berth_err_fail(err, EIO, "container %s has no process spec", e->container_id), NULL;
-    json_object_object_add(p, "args", json_object_get(get(e->config, "Cmd")));
+    json_object_object_add(p, "args", json_object_get(berth_json_member(e->config, "Cmd")));
     json_object_object_add(p, "terminal", json_object_new_boolean(e->tty));
     json_object_object_del(p, "consoleSize");
-    struct json_object *wd = get(e->config, "WorkingDir");
+    struct json_object *wd = berth_json_member(e->config, "WorkingDir");
     if (wd && json_object_is_type(wd, json_type_string) && *json_object_get_string(wd))
         json_object_object_add(p, "cwd", json_object_get(wd));
     /* Env: the container's, with the exec's entries replacing those of the same name. */
-    struct json_object *env = get(p, "env"), *add = get(e->config, "Env");
+    struct json_object *env = berth_json_member(p, "env"),
+                       *add = berth_json_member(e->config, "Env");
     if (!env) {
         env = json_object_new_array();
         json_object_object_add(p, "env", env);
@@ -241,7 +228,7 @@ process_spec(struct eng_daemon *d, struct eng_exec *e, int pid, struct berth_err
         if (!replaced)
             json_object_array_add(env, json_object_new_string(kv));
     }
-    struct json_object *user = get(e->config, "User");
+    struct json_object *user = berth_json_member(e->config, "User");
     if (user && json_object_is_type(user, json_type_string) && *json_object_get_string(user)) {
         /* Names resolve in the running container's own /etc/passwd. */
         cleanup_free char *root = xasprintf("/proc/%d/root", pid);
@@ -387,7 +374,7 @@ eng_exec_inspect(struct eng_exec *e)
     pthread_mutex_unlock(&execs_lock);
     struct json_object *pc = json_object_new_object();
     json_object_object_add(pc, "tty", json_object_new_boolean(e->tty));
-    struct json_object *cmd = get(e->config, "Cmd");
+    struct json_object *cmd = berth_json_member(e->config, "Cmd");
     size_t n = cmd ? json_object_array_length(cmd) : 0;
     json_object_object_add(
         pc, "entrypoint",
@@ -397,7 +384,7 @@ eng_exec_inspect(struct eng_exec *e)
         json_object_array_add(args, json_object_get(json_object_array_get_idx(cmd, i)));
     json_object_object_add(pc, "arguments", args);
     json_object_object_add(pc, "privileged", json_object_new_boolean(false));
-    struct json_object *user = get(e->config, "User");
+    struct json_object *user = berth_json_member(e->config, "User");
     json_object_object_add(pc, "user",
                            json_object_new_string(user ? json_object_get_string(user) : ""));
     json_object_object_add(o, "ProcessConfig", pc);

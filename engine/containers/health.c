@@ -90,17 +90,10 @@ struct prober {
     char *fifo;
 };
 
-static struct json_object *
-get(struct json_object *o, const char *key)
-{
-    struct json_object *v = NULL;
-    return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
 static int64_t
 get_ns(struct json_object *hc, const char *key, int64_t dflt)
 {
-    struct json_object *v = get(hc, key);
+    struct json_object *v = berth_json_member(hc, key);
     int64_t n = v && json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : 0;
     return n > 0 ? n : dflt;
 }
@@ -110,8 +103,8 @@ get_ns(struct json_object *hc, const char *key, int64_t dflt)
 static int
 probe_cfg_read(struct eng_ctr *c, struct probe_cfg *cfg)
 {
-    struct json_object *hc = get(c->config, "Healthcheck");
-    struct json_object *test = get(hc, "Test");
+    struct json_object *hc = berth_json_member(c->config, "Healthcheck");
+    struct json_object *test = berth_json_member(hc, "Test");
     if (!test || !json_object_is_type(test, json_type_array) || !json_object_array_length(test))
         return 0;
     size_t n = json_object_array_length(test);
@@ -127,7 +120,7 @@ probe_cfg_read(struct eng_ctr *c, struct probe_cfg *cfg)
     } else if (strcmp(kind, "CMD-SHELL") == 0 && n > 1) {
         /* Config.Shell when set, else /bin/sh -c, as docker. */
         args = json_object_new_array();
-        struct json_object *shell = get(c->config, "Shell");
+        struct json_object *shell = berth_json_member(c->config, "Shell");
         if (shell && json_object_is_type(shell, json_type_array) &&
             json_object_array_length(shell)) {
             for (size_t i = 0; i < json_object_array_length(shell); i++)
@@ -255,7 +248,8 @@ probe_spec(struct prober *p, struct berth_err *err)
             (const char *)resp->container->spec.data, resp->container->spec.len, err);
         if (!spec)
             return NULL;
-        if (json_object_deep_copy(get(spec, "process"), &p->process, NULL) < 0 || !p->process)
+        if (json_object_deep_copy(berth_json_member(spec, "process"), &p->process, NULL) < 0 ||
+            !p->process)
             return berth_err_fail(err, EIO, "container %s has no process spec", p->c->id), NULL;
         json_object_object_add(p->process, "args", json_object_get(p->cfg.args));
         json_object_object_add(p->process, "terminal", json_object_new_boolean(false));

@@ -372,26 +372,17 @@ get_i64(struct json_object *o, const char *key)
     return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
 }
 
-static const char *
-get_str(struct json_object *o, const char *key)
-{
-    struct json_object *v = NULL;
-    return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
-               ? json_object_get_string(v)
-               : NULL;
-}
-
 void
 ctr_state_load(struct eng_ctr *c, const char *json)
 {
     cleanup_json struct json_object *o = json_tokener_parse(json ? json : "{}");
     if (!o)
         return;
-    c->status = status_parse(get_str(o, "Status"));
+    c->status = status_parse(berth_json_member_string(o, "Status"));
     c->pid = (int)get_i64(o, "Pid");
     c->exit_code = (int)get_i64(o, "ExitCode");
     c->oom_killed = get_i64(o, "OOMKilled") != 0;
-    const char *e = get_str(o, "Error");
+    const char *e = berth_json_member_string(o, "Error");
     c->error = e && *e ? xstrdup(e) : NULL;
     c->started_ns = get_i64(o, "StartedAt");
     c->finished_ns = get_i64(o, "FinishedAt");
@@ -399,9 +390,9 @@ ctr_state_load(struct eng_ctr *c, const char *json)
     c->has_task = get_i64(o, "HasTask") != 0;
     c->manual_stop = get_i64(o, "ManualStop") != 0;
     c->exits = (uint64_t)get_i64(o, "Exits");
-    const char *s = get_str(o, "ImageID");
+    const char *s = berth_json_member_string(o, "ImageID");
     c->image_id = xstrdup(s ? s : "");
-    s = get_str(o, "LogPath");
+    s = berth_json_member_string(o, "LogPath");
     c->log_path = xstrdup(s ? s : "");
 }
 

@@ -15,6 +15,7 @@
 #include "berth/supervisor/v1/tasks.pb-c.h"
 #include "common/cleanup.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "engine/containers/internal.h"
 #include "engine/daemon.h"
 #include "engine/supervisor/client.h"
@@ -36,20 +37,6 @@ call_gone_ok(struct eng_daemon *d, const ProtobufCServiceDescriptor *svc, const 
     return 0;
 }
 
-static struct json_object *
-get(struct json_object *o, const char *key)
-{
-    struct json_object *v = NULL;
-    return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-static bool
-get_bool(struct json_object *o, const char *key)
-{
-    struct json_object *v = get(o, key);
-    return v && json_object_get_boolean(v);
-}
-
 int
 task_create_start(struct eng_daemon *d, struct eng_ctr *c, int *pid, struct berth_err *err)
 {
@@ -62,12 +49,13 @@ task_create_start(struct eng_daemon *d, struct eng_ctr *c, int *pid, struct bert
     Berth__Supervisor__V1__LogConfig log = BERTH__SUPERVISOR__V1__LOG_CONFIG__INIT;
     cleanup_pb Berth__Supervisor__V1__CreateTaskResponse *created = NULL;
     req.container_id = c->id;
-    io.terminal = get_bool(c->config, "Tty");
-    io.open_stdin = get_bool(c->config, "OpenStdin");
+    io.terminal = berth_json_member_bool(c->config, "Tty");
+    io.open_stdin = berth_json_member_bool(c->config, "OpenStdin");
     req.io = &io;
     if (c->log_path && *c->log_path) {
         log.path = c->log_path;
-        struct json_object *lc = get(get(c->host_config, "LogConfig"), "Config");
+        struct json_object *lc =
+            berth_json_member(berth_json_member(c->host_config, "LogConfig"), "Config");
         log.max_size = eng_ctr_log_max_size(d, lc);
         log.max_files = eng_ctr_log_max_files(d, lc);
     } else {
