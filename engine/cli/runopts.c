@@ -179,8 +179,8 @@ kv_into(struct json_object *obj, const struct cli_strv *v, bool need_eq, const c
     return 0;
 }
 
-static int
-restart_policy(struct json_object *hc, const char *r, struct berth_err *err)
+int
+cli_restart_policy(struct json_object *hc, const char *r, struct berth_err *err)
 {
     struct json_object *p = json_object_new_object();
     json_object_object_add(hc, "RestartPolicy", p);
@@ -465,7 +465,7 @@ host_config(struct json_object *hc, const struct cli_runopts *o, struct json_obj
                               o->publish.items[0]);
     json_object_object_add(hc, "NetworkMode",
                            json_object_new_string(o->network ? o->network : "default"));
-    if (o->restart && restart_policy(hc, o->restart, err) < 0)
+    if (o->restart && cli_restart_policy(hc, o->restart, err) < 0)
         return -1;
     if (o->rm && o->restart && strcmp(o->restart, "no") != 0)
         return berth_err_fail(err, EINVAL, "Conflicting options: --restart and --rm");

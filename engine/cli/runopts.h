@@ -46,6 +46,10 @@ struct cli_runopts {
 /* Parse run's or create's argv (argv[0] is the command). Returns 0 with o filled, 1 when
  * --help was asked (o->help printed), or -1 with err (docker's usage messages). Free o with
  * cli_runopts_free. */
+/* --restart NAME[:MAX-RETRIES] (no, always, unless-stopped, on-failure[:N]) as obj's
+ * RestartPolicy (run, create and update). */
+int cli_restart_policy(struct json_object *obj, const char *value, struct berth_err *err);
+
 int cli_runopts_parse(const char *cmd, int argc, char **argv, struct cli_runopts *o,
                       struct berth_err *err);
 void cli_runopts_free(struct cli_runopts *o);

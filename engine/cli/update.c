@@ -18,6 +18,7 @@
 #include "engine/cli/flags.h"
 #include "engine/cli/http.h"
 #include "engine/cli/output.h"
+#include "engine/cli/runopts.h"
 
 struct update_opts {
     const char *memory, *memory_swap, *memory_reservation, *cpus, *cpuset_cpus, *cpuset_mems;
@@ -41,30 +42,6 @@ size_field(struct json_object *body, const char *key, const char *value, const c
     if (n < 0)
         return -1;
     json_object_object_add(body, key, json_object_new_int64(n));
-    return 0;
-}
-
-/* --restart NAME[:MAX] into RestartPolicy; berthd checks the name against its list. */
-static int
-restart_field(struct json_object *body, const char *value, struct berth_err *err)
-{
-    const char *colon = strchr(value, ':');
-    size_t n = colon ? (size_t)(colon - value) : strlen(value);
-    long long max = 0;
-    if (colon) {
-        char *end = NULL;
-        errno = 0;
-        max = strtoll(colon + 1, &end, 10);
-        if (!colon[1] || *end || errno || max < 0)
-            return berth_err_fail(err, EINVAL, "invalid restart policy `%s`: bad retry count",
-                                  value);
-    }
-    if (n == 0)
-        return berth_err_fail(err, EINVAL, "invalid restart policy `%s`", value);
-    struct json_object *rp = json_object_new_object();
-    json_object_object_add(rp, "Name", json_object_new_string_len(value, (int)n));
-    json_object_object_add(rp, "MaximumRetryCount", json_object_new_int64(max));
-    json_object_object_add(body, "RestartPolicy", rp);
     return 0;
 }
 
@@ -102,7 +79,7 @@ update_body(const struct update_opts *o, int *n_set, struct berth_err *err)
         json_object_object_add(body, "CpusetCpus", json_object_new_string(o->cpuset_cpus));
     if (o->cpuset_mems)
         json_object_object_add(body, "CpusetMems", json_object_new_string(o->cpuset_mems));
-    if (o->restart && restart_field(body, o->restart, err) < 0)
+    if (o->restart && cli_restart_policy(body, o->restart, err) < 0)
         return NULL;
     *n_set = json_object_object_length(body);
     return json_object_get(body);
