@@ -68,16 +68,9 @@ update(struct eng_store *s, const char *sql, const char *id, const char *value, 
     if (value)
         bind_text(st, 1, value);
     bind_text(st, value ? 2 : 1, id);
-    /* sqlite3_changes() is the connection's, not the statement's: another thread's
-     * statement in between (a parallel rm's volume references) would make it 0. The
-     * connection's mutex keeps the step and its count together. */
-    sqlite3_mutex *m = sqlite3_db_mutex(s->db);
-    sqlite3_mutex_enter(m);
-    int rc = run(s, st, what, err);
-    int changes = rc < 0 ? 0 : sqlite3_changes(s->db);
-    sqlite3_mutex_leave(m);
-    if (rc < 0)
-        return -1;
+    int changes = 0;
+    if (eng_store_step_changes(s, st, &changes) != SQLITE_DONE)
+        return fail(s, what, err);
     if (changes == 0)
         return berth_err_fail(err, ENOENT, "%s: no container %s", what, id);
     return 0;

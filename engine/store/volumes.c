@@ -133,9 +133,10 @@ eng_store_volume_delete(struct eng_store *s, const char *name, struct berth_err 
     if (prepare(s, "DELETE FROM volumes WHERE name = ?", &st, "delete volume", name, err) < 0)
         return -1;
     bind_text(st, 1, name);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    int changes = 0;
+    if (eng_store_step_changes(s, st, &changes) != SQLITE_DONE)
         return fail(s, "delete volume", name, err);
-    if (sqlite3_changes(s->db) == 0)
+    if (changes == 0)
         return berth_err_fail(err, ENOENT, "get %s: no such volume", name);
     return 0;
 }
