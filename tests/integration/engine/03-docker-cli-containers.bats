@@ -18,29 +18,13 @@ load ../supervisor/supervisor-helpers
 load engine-helpers
 
 setup() {
-	engine_setup
-	command -v docker >/dev/null || skip "the docker CLI is not installed"
-	start_supervisor
-	start_berthd
-	load_busybox
-	# Names of this test's containers and volumes.
-	C=$ID-c
-	V=$ID-v
-	on_teardown remove_all
+	engine_setup_containers
 }
 
 teardown() {
 	engine_teardown
 }
 
-# remove_all: what a failed test left, removed through berthd while it still runs.
-remove_all() {
-	local c
-	for c in $(dockercli ps -aq 2>/dev/null); do
-		dockercli rm -f "$c" >/dev/null 2>&1 || true
-	done
-	dockercli volume rm -f "$V" >/dev/null 2>&1 || true
-}
 
 # inspect_f FORMAT NAME: one field of `docker inspect`.
 inspect_f() {

@@ -11,23 +11,11 @@ load ../supervisor/supervisor-helpers
 load engine-helpers
 
 setup() {
-	engine_setup
-	command -v docker >/dev/null || skip "the docker CLI is not installed"
-	start_supervisor
-	start_berthd
-	load_busybox
-	on_teardown remove_all
+	engine_setup_containers
 }
 
 teardown() {
 	engine_teardown
-}
-
-remove_all() {
-	local c
-	for c in $(api '/containers/json?all=1' | sed '$d' | jq -r '.[].Id' 2>/dev/null); do
-		api -X DELETE "/containers/$c?force=1" >/dev/null 2>&1 || true
-	done
 }
 
 # create NAME JSON: POST /containers/create; prints the id (fails on any other status).

@@ -15,24 +15,11 @@ load engine-helpers
 BERTH=$(bin_of engine/berth)
 
 setup() {
-	engine_setup
-	command -v docker >/dev/null || skip "the docker CLI is not installed"
-	start_supervisor
-	start_berthd
-	load_busybox
-	C=$ID-c
-	on_teardown remove_all
+	engine_setup_containers
 }
 
 teardown() {
 	engine_teardown
-}
-
-remove_all() {
-	local c
-	for c in $(dockercli ps -aq 2>/dev/null); do
-		dockercli rm -f "$c" >/dev/null 2>&1 || true
-	done
 }
 
 # has_line LINE: one of the output's lines is exactly LINE.

@@ -17,27 +17,14 @@ load engine-helpers
 BERTH=$(bin_of engine/berth)
 
 setup() {
-	engine_setup
-	command -v docker >/dev/null || skip "the docker CLI is not installed"
 	command -v jq >/dev/null || skip "jq is not installed"
-	start_supervisor
-	start_berthd
-	load_busybox
-	C=$ID-c
+	engine_setup_containers
 	EV_PID=
-	on_teardown remove_all
 	on_teardown stop_events
 }
 
 teardown() {
 	engine_teardown
-}
-
-remove_all() {
-	local c
-	for c in $(api '/containers/json?all=1' | sed '$d' | jq -r '.[].Id' 2>/dev/null); do
-		api -X DELETE "/containers/$c?force=1" >/dev/null 2>&1 || true
-	done
 }
 
 berthcli() {

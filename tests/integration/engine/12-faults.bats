@@ -12,26 +12,12 @@ load ../supervisor/supervisor-helpers
 load engine-helpers
 
 setup() {
-	engine_setup
-	command -v docker >/dev/null || skip "the docker CLI is not installed"
-	start_supervisor
-	start_berthd
-	load_busybox
-	C=$ID-c
+	engine_setup_containers
 	mkdir -p "$TMP/go"
-	on_teardown remove_all
 }
 
 teardown() {
 	engine_teardown
-}
-
-remove_all() {
-	local c
-	[ -n "${BERTHD_PID:-}" ] || return 0
-	for c in $(dockercli ps -aq 2>/dev/null); do
-		dockercli rm -f "$c" >/dev/null 2>&1 || true
-	done
 }
 
 inspect_f() {

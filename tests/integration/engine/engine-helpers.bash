@@ -29,6 +29,30 @@ engine_setup() {
 	on_teardown kill_berthd TERM
 }
 
+# engine_setup_containers: engine_setup, then a supervisor and berthd of the test's own with
+# busybox:latest loaded, for the tests of containers through the docker CLI; C and V name the
+# test's containers and volumes. Whatever containers a test leaves, and the volume V, are
+# removed at teardown, through berthd while it still runs.
+engine_setup_containers() {
+	engine_setup
+	command -v docker >/dev/null || skip "the docker CLI is not installed"
+	start_supervisor
+	start_berthd
+	load_busybox
+	C=$ID-c
+	V=$ID-v
+	on_teardown remove_all_containers
+}
+
+remove_all_containers() {
+	local c
+	[ -n "${BERTHD_PID:-}" ] || return 0
+	for c in $(dockercli ps -aq 2>/dev/null); do
+		dockercli rm -f "$c" >/dev/null 2>&1 || true
+	done
+	dockercli volume rm -f "$V" >/dev/null 2>&1 || true
+}
+
 engine_teardown() {
 	local rc=0
 	kill_berthd TERM
