@@ -165,6 +165,8 @@ sup_images_usage(struct sup_daemon *d, const char *ns, const char *name, const c
     free(out.missing);
     if (out.chain_id != protobuf_c_empty_string)
         free(out.chain_id);
+    if (out.config_digest != protobuf_c_empty_string)
+        free(out.config_digest);
     free(out.config.data);
     if (rc < 0)
         return berth_err_wrap(err, "usage of image `%s`", name);
