@@ -83,5 +83,4 @@ int spec_user_resolve(const char *rootfs, const char *user, struct json_object *
                       struct spec_user *out, struct berth_err *err);
 void spec_user_free(struct spec_user *u);
 
-
 #endif

@@ -43,8 +43,8 @@ int eng_store_container_insert(struct eng_store *s, const struct eng_store_conta
 int eng_store_container_set_state(struct eng_store *s, const char *id, const char *state,
                                   struct berth_err *err);
 /* Replace the HostConfig (docker update); ENOENT for an unknown id. */
-int eng_store_container_set_host_config(struct eng_store *s, const char *id, const char *host_config,
-                                        struct berth_err *err);
+int eng_store_container_set_host_config(struct eng_store *s, const char *id,
+                                        const char *host_config, struct berth_err *err);
 int eng_store_container_rename(struct eng_store *s, const char *id, const char *name,
                                struct berth_err *err);
 int eng_store_container_delete(struct eng_store *s, const char *id, struct berth_err *err);
@@ -86,8 +86,7 @@ int eng_store_volume_delete(struct eng_store *s, const char *name, struct berth_
 int eng_store_volume_attach(struct eng_store *s, const char *container, const char *name,
                             const char *dest, struct berth_err *err);
 /* Forget every volume of container (removing the container row does it too, by cascade). */
-int eng_store_volume_detach_all(struct eng_store *s, const char *container,
-                                struct berth_err *err);
+int eng_store_volume_detach_all(struct eng_store *s, const char *container, struct berth_err *err);
 /* The ids of the containers using volume name, sorted, as a NULL-terminated vector (free
  * with cleanup_strv); empty when none. */
 char **eng_store_volume_users(struct eng_store *s, const char *name, struct berth_err *err);
