@@ -224,7 +224,9 @@ main(int argc, char **argv)
                     "configuration file: hosts");
         return 1;
     }
-    d.host = socket_path(o.host ? o.host : cfg.host ? cfg.host : "unix:///run/berth/berthd.sock",
+    d.host = socket_path(o.host     ? o.host
+                         : cfg.host ? cfg.host
+                                    : "unix:///run/berth/berthd.sock",
                          &err);
     if (!d.host || run(&d, &err) < 0) {
         cleanup_free char *msg = berth_err_string(&err);

@@ -23,29 +23,6 @@
 #include "engine/cli/progress.h"
 #include "engine/cli/units.h"
 
-static const char *
-sfield(struct json_object *o, const char *key)
-{
-    struct json_object *v = NULL;
-    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-        return "";
-    return json_object_get_string(v);
-}
-
-static int64_t
-ifield(struct json_object *o, const char *key)
-{
-    struct json_object *v = NULL;
-    return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
-}
-
-static bool
-bfield(struct json_object *o, const char *key)
-{
-    struct json_object *v = NULL;
-    return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
-}
-
 static void
 add_str(struct json_object *o, const char *key, const char *value)
 {
@@ -113,11 +90,11 @@ image_row(struct json_object *img, const char *repo, const char *tag, const char
           bool no_trunc)
 {
     struct json_object *row = json_object_new_object();
-    cleanup_free char *id = cli_short_id(sfield(img, "Id"), no_trunc);
-    cleanup_free char *since = cli_human_since(ifield(img, "Created"));
-    cleanup_free char *at = go_time(ifield(img, "Created"));
-    cleanup_free char *size = cli_human_size((double)ifield(img, "Size"));
-    int64_t containers = ifield(img, "Containers");
+    cleanup_free char *id = cli_short_id(cli_json_str(img, "Id"), no_trunc);
+    cleanup_free char *since = cli_human_since(cli_json_int(img, "Created"));
+    cleanup_free char *at = go_time(cli_json_int(img, "Created"));
+    cleanup_free char *size = cli_human_size((double)cli_json_int(img, "Size"));
+    int64_t containers = cli_json_int(img, "Containers");
     cleanup_free char *cs =
         containers < 0 ? xstrdup("N/A") : xasprintf("%lld", (long long)containers);
     add_str(row, "Repository", repo);
@@ -196,7 +173,7 @@ images_list(struct cli_global *g, int argc, char **argv, const char *cmd, struct
                 json_object_is_type(tags, json_type_array) ? json_object_array_length(tags) : 0;
             if (quiet) {
                 /* One line an image, however many names it has. */
-                cleanup_free char *id = cli_short_id(sfield(img, "Id"), no_trunc);
+                cleanup_free char *id = cli_short_id(cli_json_str(img, "Id"), no_trunc);
                 if (strstr(seen, id))
                     continue;
                 char *more = xasprintf("%s %s", seen, id);
@@ -408,10 +385,10 @@ rmi(struct cli_global *g, int argc, char **argv, const char *cmd, struct berth_e
         }
         for (size_t k = 0; r && k < json_object_array_length(r); k++) {
             struct json_object *it = json_object_array_get_idx(r, k);
-            if (*sfield(it, "Untagged"))
-                printf("Untagged: %s\n", sfield(it, "Untagged"));
-            if (*sfield(it, "Deleted"))
-                printf("Deleted: %s\n", sfield(it, "Deleted"));
+            if (*cli_json_str(it, "Untagged"))
+                printf("Untagged: %s\n", cli_json_str(it, "Untagged"));
+            if (*cli_json_str(it, "Deleted"))
+                printf("Deleted: %s\n", cli_json_str(it, "Deleted"));
         }
     }
     return status;
@@ -573,24 +550,24 @@ history(struct cli_global *g, int argc, char **argv, const char *cmd, struct ber
         goto out;
     for (size_t i = 0; i < json_object_array_length(list); i++) {
         struct json_object *h = json_object_array_get_idx(list, i);
-        const char *id = sfield(h, "Id");
+        const char *id = cli_json_str(h, "Id");
         cleanup_free char *sid = strcmp(id, "<missing>") == 0 || !*id ? xstrdup("<missing>")
                                                                       : cli_short_id(id, no_trunc);
-        const char *by = sfield(h, "CreatedBy");
+        const char *by = cli_json_str(h, "CreatedBy");
         cleanup_free char *by_s =
             !no_trunc && strlen(by) > 45 ? xasprintf("%.44s…", by) : xstrdup(by);
-        int64_t created = ifield(h, "Created");
+        int64_t created = cli_json_int(h, "Created");
         cleanup_free char *since = human ? cli_human_since(created) : go_time(created);
         cleanup_free char *at = go_time(created);
-        cleanup_free char *size = human ? cli_human_size((double)ifield(h, "Size"))
-                                        : xasprintf("%lld", (long long)ifield(h, "Size"));
+        cleanup_free char *size = human ? cli_human_size((double)cli_json_int(h, "Size"))
+                                        : xasprintf("%lld", (long long)cli_json_int(h, "Size"));
         cleanup_json struct json_object *row = json_object_new_object();
         add_str(row, "ID", sid);
         add_str(row, "CreatedSince", since);
         add_str(row, "CreatedAt", at);
         add_str(row, "CreatedBy", by_s);
         add_str(row, "Size", size);
-        add_str(row, "Comment", sfield(h, "Comment"));
+        add_str(row, "Comment", cli_json_str(h, "Comment"));
         if (cli_fmt_row(&fmt, row, err) < 0)
             goto out;
     }
@@ -661,16 +638,19 @@ cli_cmd_search(struct cli_global *g, int argc, char **argv, struct berth_err *er
          i++) {
         struct json_object *it = json_object_array_get_idx(r, i);
         cleanup_json struct json_object *row = json_object_new_object();
-        const char *desc = sfield(it, "description");
-        add_str(row, "Name", sfield(it, "name"));
+        const char *desc = cli_json_str(it, "description");
+        add_str(row, "Name", cli_json_str(it, "name"));
         cleanup_free char *d =
             !no_trunc && strlen(desc) > 45 ? xasprintf("%.44s…", desc) : xstrdup(desc);
         add_str(row, "Description", d);
-        json_object_object_add(row, "StarCount", json_object_new_int64(ifield(it, "star_count")));
-        json_object_object_add(row, "IsOfficial",
-                               json_object_new_string(bfield(it, "is_official") ? "[OK]" : ""));
-        json_object_object_add(row, "IsAutomated",
-                               json_object_new_string(bfield(it, "is_automated") ? "[OK]" : ""));
+        json_object_object_add(row, "StarCount",
+                               json_object_new_int64(cli_json_int(it, "star_count")));
+        json_object_object_add(
+            row, "IsOfficial",
+            json_object_new_string(berth_json_member_bool(it, "is_official") ? "[OK]" : ""));
+        json_object_object_add(
+            row, "IsAutomated",
+            json_object_new_string(berth_json_member_bool(it, "is_automated") ? "[OK]" : ""));
         if (cli_fmt_row(&fmt, row, err) < 0)
             goto out;
     }
@@ -719,14 +699,14 @@ image_prune(struct cli_global *g, int argc, char **argv, struct berth_err *err)
             printf("Deleted Images:\n");
             for (size_t i = 0; i < json_object_array_length(del); i++) {
                 struct json_object *it = json_object_array_get_idx(del, i);
-                if (*sfield(it, "Untagged"))
-                    printf("untagged: %s\n", sfield(it, "Untagged"));
-                if (*sfield(it, "Deleted"))
-                    printf("deleted: %s\n", sfield(it, "Deleted"));
+                if (*cli_json_str(it, "Untagged"))
+                    printf("untagged: %s\n", cli_json_str(it, "Untagged"));
+                if (*cli_json_str(it, "Deleted"))
+                    printf("deleted: %s\n", cli_json_str(it, "Deleted"));
             }
             printf("\n");
         }
-        cleanup_free char *s = cli_human_size((double)ifield(r, "SpaceReclaimed"));
+        cleanup_free char *s = cli_human_size((double)cli_json_int(r, "SpaceReclaimed"));
         printf("Total reclaimed space: %s\n", s);
         status = 0;
     }

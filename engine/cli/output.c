@@ -110,6 +110,20 @@ cli_report_error(struct berth_err *err)
     berth_err_clear(err);
 }
 
+const char *
+cli_json_str(struct json_object *o, const char *key)
+{
+    const char *v = berth_json_member_string(o, key);
+    return v ? v : "";
+}
+
+int64_t
+cli_json_int(struct json_object *o, const char *key)
+{
+    struct json_object *v = berth_json_member(o, key);
+    return v ? json_object_get_int64(v) : 0;
+}
+
 char *
 cli_base64_encode(const char *s, size_t len)
 {

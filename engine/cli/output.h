@@ -8,6 +8,7 @@
 #define BERTH_ENGINE_CLI_OUTPUT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct berth_err;
@@ -31,6 +32,10 @@ void cli_report_error(struct berth_err *err);
 
 /* Standard base64 with padding (heap); decode gives NULL for what is not base64 (a "+/" or
  * "-_" alphabet both read). */
+/* A daemon document's member as text ("" unless a string) or as a number (0 when absent). */
+const char *cli_json_str(struct json_object *o, const char *key);
+int64_t cli_json_int(struct json_object *o, const char *key);
+
 char *cli_base64_encode(const char *s, size_t len);
 char *cli_base64_decode(const char *s);
 

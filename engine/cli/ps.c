@@ -31,22 +31,6 @@ static const struct cli_column ps_columns[] = {
     {"Networks", "NETWORKS"},  {"LocalVolumes", "LOCAL VOLUMES"},
 };
 
-static const char *
-sfield(struct json_object *o, const char *key)
-{
-    struct json_object *v = NULL;
-    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-        return "";
-    return json_object_get_string(v);
-}
-
-static int64_t
-ifield(struct json_object *o, const char *key)
-{
-    struct json_object *v = NULL;
-    return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
-}
-
 /* docker's Ellipsis: at most max code points, the last one "…" when cut. */
 static char *
 ellipsis(const char *s, size_t max)
@@ -114,22 +98,22 @@ join(struct json_object *arr, const char *(*fn)(struct json_object *))
 static const char *
 mount_name(struct json_object *m)
 {
-    const char *n = sfield(m, "Name");
-    return *n ? n : sfield(m, "Source");
+    const char *n = cli_json_str(m, "Name");
+    return *n ? n : cli_json_str(m, "Source");
 }
 
 static struct json_object *
 ps_row(struct json_object *c, bool no_trunc)
 {
     struct json_object *row = json_object_new_object();
-    cleanup_free char *id = cli_short_id(sfield(c, "Id"), no_trunc);
-    const char *image = sfield(c, "Image");
+    cleanup_free char *id = cli_short_id(cli_json_str(c, "Id"), no_trunc);
+    const char *image = cli_json_str(c, "Image");
     cleanup_free char *img =
         strncmp(image, "sha256:", 7) == 0 ? cli_short_id(image, no_trunc) : xstrdup(image);
     cleanup_free char *cmd_cut =
-        no_trunc ? xstrdup(sfield(c, "Command")) : ellipsis(sfield(c, "Command"), 20);
+        no_trunc ? xstrdup(cli_json_str(c, "Command")) : ellipsis(cli_json_str(c, "Command"), 20);
     cleanup_free char *cmd = quote(cmd_cut);
-    int64_t created = ifield(c, "Created");
+    int64_t created = cli_json_int(c, "Created");
     time_t ct = (time_t)created;
     struct tm tm;
     localtime_r(&ct, &tm);
@@ -159,10 +143,12 @@ ps_row(struct json_object *c, bool no_trunc)
          i++) {
         struct json_object *p = json_object_array_get_idx(ports, i);
         char *one =
-            ifield(p, "PublicPort")
-                ? xasprintf("%s:%lld->%lld/%s", sfield(p, "IP"), (long long)ifield(p, "PublicPort"),
-                            (long long)ifield(p, "PrivatePort"), sfield(p, "Type"))
-                : xasprintf("%lld/%s", (long long)ifield(p, "PrivatePort"), sfield(p, "Type"));
+            cli_json_int(p, "PublicPort")
+                ? xasprintf("%s:%lld->%lld/%s", cli_json_str(p, "IP"),
+                            (long long)cli_json_int(p, "PublicPort"),
+                            (long long)cli_json_int(p, "PrivatePort"), cli_json_str(p, "Type"))
+                : xasprintf("%lld/%s", (long long)cli_json_int(p, "PrivatePort"),
+                            cli_json_str(p, "Type"));
         char *more = xasprintf("%s%s%s", ports_s, *ports_s ? ", " : "", one);
         free(one);
         free(ports_s);
@@ -181,14 +167,14 @@ ps_row(struct json_object *c, bool no_trunc)
             networks_s = more;
         }
     }
-    cleanup_free char *rw = cli_human_size((double)ifield(c, "SizeRw"));
-    cleanup_free char *virt = cli_human_size((double)ifield(c, "SizeRootFs"));
+    cleanup_free char *rw = cli_human_size((double)cli_json_int(c, "SizeRw"));
+    cleanup_free char *virt = cli_human_size((double)cli_json_int(c, "SizeRootFs"));
     cleanup_free char *size = xasprintf("%s (virtual %s)", rw, virt);
     size_t n_local = 0;
     for (size_t i = 0; mounts && json_object_is_type(mounts, json_type_array) &&
                        i < json_object_array_length(mounts);
          i++)
-        if (strcmp(sfield(json_object_array_get_idx(mounts, i), "Driver"), "local") == 0)
+        if (strcmp(cli_json_str(json_object_array_get_idx(mounts, i), "Driver"), "local") == 0)
             n_local++;
     cleanup_free char *local = xasprintf("%zu", n_local);
     add(row, "ID", id);
@@ -197,8 +183,8 @@ ps_row(struct json_object *c, bool no_trunc)
     add(row, "CreatedAt", at);
     add(row, "RunningFor", since);
     add(row, "Ports", ports_s);
-    add(row, "State", sfield(c, "State"));
-    add(row, "Status", sfield(c, "Status"));
+    add(row, "State", cli_json_str(c, "State"));
+    add(row, "Status", cli_json_str(c, "Status"));
     add(row, "Size", size);
     add(row, "Names", names_s);
     add(row, "Labels", labels_s);

@@ -12,7 +12,6 @@
 #include "common/cleanup.h"
 #include "common/error.h"
 
-
 int
 eng_store_open(const char *root, struct eng_store **out, struct berth_err *err)
 {
