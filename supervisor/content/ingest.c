@@ -196,6 +196,9 @@ sup_content_ingest_status(int dirfd, const char *ref, IngestStatus **out, struct
     if (fstatat(dirfd, SUP_CONTENT_INGEST_DATA, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
         s->offset = sb.st_size;
         s->updated_at = sup_content_ts_ns(&sb.st_mtim);
+        /* A start recorded by an older writer (fine clock) may lead the coarse mtime. */
+        if (s->updated_at < s->started_at)
+            s->updated_at = s->started_at;
     } else if (errno != ENOENT) {
         return berth_err_set(err, errno, "ingest `%s`: stat `%s`", s->ref, SUP_CONTENT_INGEST_DATA);
     } else {

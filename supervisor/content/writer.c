@@ -91,7 +91,9 @@ start_ingest(struct sup_content_writer *w, struct berth_err *err)
     if (ftruncate(w->data_fd, 0) < 0)
         return berth_err_set(err, errno, "ingest `%s`: truncate data", w->ref);
     struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
+    /* The coarse clock is the one the kernel stamps file times with, so the data file's
+     * mtime (the ingest's updated_at) never reads earlier than its start. */
+    clock_gettime(CLOCK_REALTIME_COARSE, &now);
     w->started_at = sup_content_ts_ns(&now);
     snprintf(number, sizeof(number), "%lld", (long long)w->started_at);
     if (sup_content_ingest_write(cs, w->ref, SUP_CONTENT_INGEST_STARTED_AT, number, err) < 0)
