@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Persistent network namespaces (netns.h). unshare(CLONE_NEWNET) moves only the calling
+ * thread into the new namespace, so it is done in a short-lived thread of its own: berthd's
+ * other threads never change namespace, and the thread's namespace, once bind-mounted from
+ * /proc/self/task/<tid>/ns/net, stays when the thread ends.
+ */
+#include "engine/network/netns.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/error.h"
+#include "common/fs.h"
+
+int
+eng_netns_prepare_dir(const char *dir, struct berth_err *err)
+{
+    if (berth_fs_mkdir_p(dir, 0700, err) < 0)
+        return -1;
+    /* Already a mount point of its own (a previous run): making it shared again is enough. */
+    if (mount("", dir, NULL, MS_SHARED | MS_REC, NULL) == 0)
+        return 0;
+    if (errno != EINVAL)
+        return berth_err_set(err, errno, "make `%s` a shared mount", dir);
+    if (mount(dir, dir, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return berth_err_set(err, errno, "bind-mount `%s` on itself", dir);
+    if (mount("", dir, NULL, MS_SHARED | MS_REC, NULL) < 0)
+        return berth_err_set(err, errno, "make `%s` a shared mount", dir);
+    return 0;
+}
+
+struct make {
+    const char *path;
+    int code;
+    const char *what;
+};
+
+static void *
+make_thread(void *arg)
+{
+    struct make *m = arg;
+    if (unshare(CLONE_NEWNET) < 0) {
+        m->code = errno;
+        m->what = "unshare the network namespace";
+        return NULL;
+    }
+    char self[64];
+    snprintf(self, sizeof(self), "/proc/self/task/%ld/ns/net", (long)syscall(SYS_gettid));
+    if (mount(self, m->path, NULL, MS_BIND, NULL) < 0) {
+        m->code = errno;
+        m->what = "bind-mount the network namespace";
+    }
+    return NULL;
+}
+
+int
+eng_netns_create(const char *path, struct berth_err *err)
+{
+    cleanup_close int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+    if (fd < 0)
+        return berth_err_set(err, errno, "create `%s`", path);
+    struct make m = {.path = path};
+    pthread_t t;
+    int rc = pthread_create(&t, NULL, make_thread, &m);
+    if (rc != 0) {
+        m.code = rc;
+        m.what = "start a thread";
+    } else {
+        pthread_join(t, NULL);
+    }
+    if (m.code) {
+        unlink(path);
+        return berth_err_set(err, m.code, "%s at `%s`", m.what, path);
+    }
+    return 0;
+}
+
+int
+eng_netns_remove(const char *path, struct berth_err *err)
+{
+    if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+        return berth_err_set(err, errno, "unmount `%s`", path);
+    if (unlink(path) < 0 && errno != ENOENT)
+        return berth_err_set(err, errno, "remove `%s`", path);
+    return 0;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Network namespaces that outlive their processes: one per container, made before its task
+ * and bind-mounted on a file (<state>/netns/<id>), which the OCI spec names as the container's
+ * network namespace and CNI plugins enter by path. It is removed (unmounted and unlinked) when
+ * the container stops; a berthd that crashed finds it there and removes it at its start.
+ */
+#ifndef BERTH_ENGINE_NETWORK_NETNS_H
+#define BERTH_ENGINE_NETWORK_NETNS_H
+
+struct berth_err;
+
+/* Make dir (<state>/netns) a shared mount point of its own, as `ip netns` does, so that an
+ * unmount of a namespace there reaches the copies other mount namespaces (the containers')
+ * took of it and the namespace really goes. Idempotent. */
+int eng_netns_prepare_dir(const char *dir, struct berth_err *err);
+
+/* A new network namespace bind-mounted at path (which must not exist). Nothing is left
+ * behind on failure. */
+int eng_netns_create(const char *path, struct berth_err *err);
+
+/* Unmount and remove path; a missing one is not an error. */
+int eng_netns_remove(const char *path, struct berth_err *err);
+
+#endif
