@@ -449,6 +449,50 @@ eng_cni_del_all(const struct eng_cni *cni, const char *container_id, const char 
     return failed;
 }
 
+/* Each entry of one container's dir; nonzero when fn stopped the walk. */
+static int
+each_in(const char *dir, int (*fn)(void *data, struct json_object *doc), void *data)
+{
+    cleanup_dir DIR *dh = opendir(dir);
+    if (!dh)
+        return 0;
+    struct dirent *de;
+    while ((de = readdir(dh)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (len < 6 || strcmp(de->d_name + len - 5, ".json") != 0)
+            continue;
+        cleanup_free char *path = xasprintf("%s/%s", dir, de->d_name);
+        struct berth_err err = BERTH_ERR_INIT;
+        cleanup_json struct json_object *doc = berth_json_parse_file(path, &err);
+        berth_err_clear(&err);
+        if (doc && fn(data, doc))
+            return 1;
+    }
+    return 0;
+}
+
+void
+eng_cni_each_cached(const struct eng_cni *cni, const char *container_id,
+                    int (*fn)(void *data, struct json_object *doc), void *data)
+{
+    if (container_id) {
+        cleanup_free char *dir = xasprintf("%s/%s", cni->cache_dir, container_id);
+        each_in(dir, fn, data);
+        return;
+    }
+    cleanup_dir DIR *dh = opendir(cni->cache_dir);
+    if (!dh)
+        return;
+    struct dirent *de;
+    while ((de = readdir(dh)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        cleanup_free char *dir = xasprintf("%s/%s", cni->cache_dir, de->d_name);
+        if (each_in(dir, fn, data))
+            return;
+    }
+}
+
 bool
 eng_cni_has_cached(const struct eng_cni *cni, const char *container_id)
 {

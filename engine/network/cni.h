@@ -61,6 +61,12 @@ struct json_object *eng_cni_cached_result(const struct eng_cni *cni, const char 
  * attachments that could not be removed is returned. */
 int eng_cni_del_all(const struct eng_cni *cni, const char *container_id, const char *netns);
 
+/* Call fn with each cache entry (a document: containerId, ifName, netns, config,
+ * runtimeConfig, result) of container_id, or of every container when it is NULL. fn
+ * returning nonzero stops the walk. */
+void eng_cni_each_cached(const struct eng_cni *cni, const char *container_id,
+                         int (*fn)(void *data, struct json_object *doc), void *data);
+
 /* Whether container_id has any cached attachment left. */
 bool eng_cni_has_cached(const struct eng_cni *cni, const char *container_id);
 

@@ -25,18 +25,7 @@
 int
 eng_netns_prepare_dir(const char *dir, struct berth_err *err)
 {
-    if (berth_fs_mkdir_p(dir, 0700, err) < 0)
-        return -1;
-    /* Already a mount point of its own (a previous run): making it shared again is enough. */
-    if (mount("", dir, NULL, MS_SHARED | MS_REC, NULL) == 0)
-        return 0;
-    if (errno != EINVAL)
-        return berth_err_set(err, errno, "make `%s` a shared mount", dir);
-    if (mount(dir, dir, NULL, MS_BIND | MS_REC, NULL) < 0)
-        return berth_err_set(err, errno, "bind-mount `%s` on itself", dir);
-    if (mount("", dir, NULL, MS_SHARED | MS_REC, NULL) < 0)
-        return berth_err_set(err, errno, "make `%s` a shared mount", dir);
-    return 0;
+    return berth_fs_mkdir_p(dir, 0700, err);
 }
 
 struct make {

@@ -10,9 +10,10 @@
 
 struct berth_err;
 
-/* Make dir (<state>/netns) a shared mount point of its own, as `ip netns` does, so that an
- * unmount of a namespace there reaches the copies other mount namespaces (the containers')
- * took of it and the namespace really goes. Idempotent. */
+/* Make dir (<state>/netns). It stays a plain directory, not a mount point of its own as
+ * `ip netns` makes /run/netns: the namespaces must stay mounted across berthd's restarts, and
+ * the copies a container's mount namespace takes at its creation go at its pivot_root (the
+ * runtime detaches the old root), so none holds a namespace after its unmount here. */
 int eng_netns_prepare_dir(const char *dir, struct berth_err *err);
 
 /* A new network namespace bind-mounted at path (which must not exist). Nothing is left
