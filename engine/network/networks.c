@@ -387,6 +387,41 @@ check_addresses(const struct eng_network_spec *s, struct eng_network **v, size_t
     return 0;
 }
 
+/* The row of a new network, its addresses checked. *id_out (heap). */
+static int
+insert_network(struct eng_daemon *d, const struct eng_network_spec *s,
+               const struct eng_ipnet *subnet, uint32_t gateway, const struct eng_ipnet *range,
+               char **id_out, struct berth_err *err)
+{
+    cleanup_free char *id = new_id();
+    cleanup_free char *sub = eng_ipnet_string(subnet->addr, subnet->len);
+    cleanup_free char *gw = eng_ip_string(gateway);
+    cleanup_free char *br = xasprintf("br-%.12s", id);
+    cleanup_json struct json_object *doc = json_object_new_object();
+    json_object_object_add(doc, "Driver", json_object_new_string("bridge"));
+    json_object_object_add(doc, "Subnet", json_object_new_string(sub));
+    json_object_object_add(doc, "Gateway", json_object_new_string(gw));
+    if (range) {
+        cleanup_free char *r = eng_ipnet_string(range->addr, range->len);
+        json_object_object_add(doc, "IPRange", json_object_new_string(r));
+    }
+    json_object_object_add(doc, "Bridge", json_object_new_string(br));
+    json_object_object_add(doc, "Internal", json_object_new_boolean(s->internal));
+    json_object_object_add(doc, "Labels",
+                           s->labels ? json_object_get(s->labels) : json_object_new_object());
+    json_object_object_add(doc, "Options",
+                           s->options ? json_object_get(s->options) : json_object_new_object());
+    if (insert(d, id, s->name, doc, err) < 0) {
+        if (err->code == EEXIST) {
+            berth_err_clear(err);
+            berth_err_fail(err, EEXIST, "network with name %s already exists", s->name);
+        }
+        return -1;
+    }
+    *id_out = steal_ptr(&id);
+    return 0;
+}
+
 int
 eng_network_create(struct eng_daemon *d, const struct eng_network_spec *s, char **id_out,
                    struct berth_err *err)
@@ -420,32 +455,8 @@ eng_network_create(struct eng_daemon *d, const struct eng_network_spec *s, char 
     if (check_addresses(s, v, n, &subnet, &gateway, &range, &has_range, err) < 0)
         goto out;
 
-    cleanup_free char *id = new_id();
-    cleanup_free char *sub = eng_ipnet_string(subnet.addr, subnet.len);
-    cleanup_free char *gw = eng_ip_string(gateway);
-    cleanup_free char *br = xasprintf("br-%.12s", id);
-    cleanup_json struct json_object *doc = json_object_new_object();
-    json_object_object_add(doc, "Driver", json_object_new_string("bridge"));
-    json_object_object_add(doc, "Subnet", json_object_new_string(sub));
-    json_object_object_add(doc, "Gateway", json_object_new_string(gw));
-    if (has_range) {
-        cleanup_free char *r = eng_ipnet_string(range.addr, range.len);
-        json_object_object_add(doc, "IPRange", json_object_new_string(r));
-    }
-    json_object_object_add(doc, "Bridge", json_object_new_string(br));
-    json_object_object_add(doc, "Internal", json_object_new_boolean(s->internal));
-    json_object_object_add(doc, "Labels",
-                           s->labels ? json_object_get(s->labels) : json_object_new_object());
-    json_object_object_add(doc, "Options",
-                           s->options ? json_object_get(s->options) : json_object_new_object());
-    if (insert(d, id, s->name, doc, err) < 0) {
-        if (err->code == EEXIST) {
-            berth_err_clear(err);
-            berth_err_fail(err, EEXIST, "network with name %s already exists", s->name);
-        }
+    if (insert_network(d, s, &subnet, gateway, has_range ? &range : NULL, id_out, err) < 0)
         goto out;
-    }
-    *id_out = steal_ptr(&id);
     rc = 0;
 out:
     eng_network_list_free(v, n);
