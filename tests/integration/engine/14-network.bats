@@ -87,3 +87,183 @@ count_netns() { find "$ESTATE/netns" -type f 2>/dev/null | wc -l; }
 	[ "$(count_ips)" = "$before_ips" ]
 	[ "$(count_netns)" = 1 ]
 }
+
+@test "network: --dns, --add-host, MacAddress, --hostname and NetworkMode container:<id>" {
+	run dockercli run -d --name "$C" --hostname web1 --dns 192.0.2.53 --dns-search example.test --add-host db.local:192.0.2.7 busybox sleep 300
+	assert_status 0
+	run dockercli exec "$C" cat /etc/resolv.conf
+	assert_output_contains "nameserver 192.0.2.53"
+	assert_output_contains "search example.test"
+	[[ "$output" != *"nameserver 127."* ]]
+	run dockercli exec "$C" cat /etc/hosts
+	assert_output_contains "192.0.2.7	db.local"
+	assert_output_contains "	web1"
+	# Config.MacAddress (the docker CLI sends it per network only from API 1.44 on).
+	run api -X POST -H 'Content-Type: application/json' -d '{"Image": "busybox", "Cmd": ["sleep", "300"], "MacAddress": "02:42:ac:11:00:99"}' "/containers/create?name=$C-mac"
+	[ "$(api_status)" = 201 ]
+	dockercli start "$C-mac" >/dev/null
+	run dockercli exec "$C-mac" cat /sys/class/net/eth0/address
+	assert_output_contains "02:42:ac:11:00:99"
+	run dockercli inspect --format '{{.NetworkSettings.MacAddress}}' "$C-mac"
+	assert_output_contains "02:42:ac:11:00:99"
+	# Another container in its network namespace sees the same interface.
+	run dockercli run --rm --network "container:$C-mac" busybox cat /sys/class/net/eth0/address
+	assert_status 0
+	assert_output_contains "02:42:ac:11:00:99"
+	# none: loopback only.
+	run dockercli run --rm --network none busybox ls /sys/class/net
+	assert_status 0
+	[ "$output" = lo ]
+}
+
+@test "network: -P publishes every exposed port on an ephemeral host port" {
+	run dockercli run -d --name "$C" -P --expose 80 --expose 81/udp busybox sh -c 'echo published >/tmp/index.html; httpd -f -p 80 -h /tmp'
+	assert_status 0
+	local port
+	port=$(dockercli inspect --format '{{(index (index .NetworkSettings.Ports "80/tcp") 0).HostPort}}' "$C")
+	[ -n "$port" ] && [ "$port" -gt 0 ]
+	run dockercli port "$C" 81/udp
+	assert_status 0
+	assert_output_contains "0.0.0.0:"
+	run retry 50 0.2 curl -sf -m 2 "http://127.0.0.1:$port/index.html"
+	assert_status 0
+	assert_output_contains published
+}
+
+@test "network: two containers on a user network talk by name and alias" {
+	run dockercli network create --subnet 10.232.$((BATS_TEST_NUMBER % 250)).0/24 "$ID-net"
+	assert_status 0
+	run dockercli network inspect --format '{{.Driver}} {{(index .IPAM.Config 0).Subnet}} {{(index .IPAM.Config 0).Gateway}}' "$ID-net"
+	assert_status 0
+	assert_output_contains "bridge 10.232.$((BATS_TEST_NUMBER % 250)).0/24 10.232.$((BATS_TEST_NUMBER % 250)).1"
+	run dockercli network ls --filter type=custom --format '{{.Name}}'
+	assert_output_contains "$ID-net"
+	[ "$(echo "$output" | grep -c .)" = 1 ]
+	run dockercli run -d --name "$C-web" --network "$ID-net" --network-alias www busybox sh -c 'echo by-name >/tmp/index.html; httpd -f -p 80 -h /tmp'
+	assert_status 0
+	run dockercli run --rm --network "$ID-net" busybox sh -c "wget -qO- http://$C-web/index.html && wget -qO- http://www/index.html"
+	assert_status 0
+	[ "$(echo "$output" | grep -c by-name)" = 2 ]
+	# The network lists its container; the container its address on the network.
+	run dockercli network inspect --format '{{range .Containers}}{{.Name}}{{end}}' "$ID-net"
+	assert_output_contains "$C-web"
+	run dockercli inspect --format "{{(index .NetworkSettings.Networks \"$ID-net\").IPAddress}}" "$C-web"
+	assert_output_contains "10.232.$((BATS_TEST_NUMBER % 250))."
+	# In use: it stays.
+	run dockercli network rm "$ID-net"
+	[ "$status" -ne 0 ]
+	assert_output_contains "has active endpoints"
+	dockercli rm -f "$C-web"
+	run dockercli network rm "$ID-net"
+	assert_status 0
+	run dockercli network inspect "$ID-net"
+	[ "$status" -ne 0 ]
+}
+
+@test "network: connect and disconnect a running container; a static --ip" {
+	dockercli network create --subnet 10.233.$((BATS_TEST_NUMBER % 250)).0/24 "$ID-net" >/dev/null
+	run dockercli run -d --name "$C-a" --network "$ID-net" --ip 10.233.$((BATS_TEST_NUMBER % 250)).50 busybox sleep 300
+	assert_status 0
+	run dockercli exec "$C-a" ip -4 -o addr show eth0
+	assert_output_contains "10.233.$((BATS_TEST_NUMBER % 250)).50/24"
+	dockercli run -d --name "$C-b" busybox sleep 300 >/dev/null
+	run dockercli exec "$C-b" ping -c1 -W2 "$C-a"
+	[ "$status" -ne 0 ]
+	run dockercli network connect --alias bee "$ID-net" "$C-b"
+	assert_status 0
+	run dockercli exec "$C-b" ip -4 -o addr show eth1
+	assert_output_contains "10.233.$((BATS_TEST_NUMBER % 250))."
+	run dockercli exec "$C-b" ping -c1 -W2 "$C-a"
+	assert_status 0
+	# The other container's /etc/hosts learned the new one, by name and alias.
+	run dockercli exec "$C-a" ping -c1 -W2 bee
+	assert_status 0
+	run dockercli network disconnect "$ID-net" "$C-b"
+	assert_status 0
+	run dockercli exec "$C-b" ip -4 -o addr show eth1
+	[ "$status" -ne 0 ]
+	run dockercli exec "$C-a" cat /etc/hosts
+	[[ "$output" != *bee* ]]
+	run dockercli network disconnect "$ID-net" "$C-b"
+	[ "$status" -ne 0 ]
+	assert_output_contains "is not connected"
+}
+
+@test "network: bad input is refused and leaves nothing behind" {
+	local n=$((BATS_TEST_NUMBER % 250))
+	dockercli network create --subnet 10.234.$n.0/24 "$ID-net" >/dev/null
+	# Overlapping subnets: 403, as dockerd.
+	run api -X POST -d "{\"Name\": \"$ID-x\", \"IPAM\": {\"Config\": [{\"Subnet\": \"10.234.$n.128/25\"}]}}" /networks/create
+	[ "$(api_status)" = 403 ]
+	api_body | jq -r .message | grep -q "overlaps"
+	# A gateway or a range outside the subnet, a bad CIDR: 400.
+	run api -X POST -d "{\"Name\": \"$ID-x\", \"IPAM\": {\"Config\": [{\"Subnet\": \"10.235.$n.0/24\", \"Gateway\": \"10.236.0.1\"}]}}" /networks/create
+	[ "$(api_status)" = 400 ]
+	api_body | jq -r .message | grep -q "Gateway"
+	run api -X POST -d "{\"Name\": \"$ID-x\", \"IPAM\": {\"Config\": [{\"Subnet\": \"10.235.$n.0/33\"}]}}" /networks/create
+	[ "$(api_status)" = 400 ]
+	# A name in use: 409.
+	run api -X POST -d "{\"Name\": \"$ID-net\"}" /networks/create
+	[ "$(api_status)" = 409 ]
+	run dockercli network ls -q --filter type=custom
+	[ "$(echo "$output" | grep -c .)" = 1 ]
+	# An address outside the subnet; an unknown network (404 at create).
+	run dockercli run --rm --network "$ID-net" --ip 10.99.0.5 busybox true
+	[ "$status" -ne 0 ]
+	assert_output_contains "does not belong"
+	run api -X POST -H 'Content-Type: application/json' -d '{"Image": "busybox", "HostConfig": {"NetworkMode": "nosuch"}}' /containers/create
+	[ "$(api_status)" = 404 ]
+	api_body | jq -r .message | grep -q "network nosuch not found"
+	run dockercli ps -aq
+	[ -z "$output" ]
+	# Predefined networks stay.
+	run dockercli network rm bridge
+	[ "$status" -ne 0 ]
+	assert_output_contains "pre-defined"
+	[ "$(count_netns)" = 0 ]
+	[ "$(count_ips)" = 0 ]
+}
+
+@test "network: nothing leaks after 20 create/start/remove cycles" {
+	local veths rules i
+	veths=$(count_veths)
+	rules=$(count_rules)
+	dockercli network create "$ID-net" >/dev/null
+	for i in $(seq 20); do
+		dockercli run -d --name "$C-$i" --network "$ID-net" -p 127.0.0.1::80 busybox sleep 300 >/dev/null
+		dockercli rm -f "$C-$i" >/dev/null
+	done
+	[ "$(count_veths)" = "$veths" ]
+	[ "$(count_rules)" = "$rules" ]
+	[ "$(count_ips)" = 0 ]
+	[ "$(count_netns)" = 0 ]
+	[ -z "$(ls "$ESTATE/network/cni")" ]
+}
+
+@test "network: nothing leaks after a kill -9 of berthd with running containers" {
+	local veths rules
+	veths=$(count_veths)
+	rules=$(count_rules)
+	dockercli run -d --name "$C-a" -p 127.0.0.1:18432:80 busybox sh -c 'echo alive >/tmp/index.html; httpd -f -p 80 -h /tmp' >/dev/null
+	dockercli run -d --name "$C-b" busybox sleep 300 >/dev/null
+	retry 50 0.2 curl -sf -m 2 http://127.0.0.1:18432/index.html
+	local pid
+	pid=$(dockercli inspect --format '{{.State.Pid}}' "$C-b")
+	[ "$pid" -gt 0 ]
+	kill_berthd KILL
+	# While berthd is down: the web server still serves; the other one dies.
+	run curl -sf -m 2 http://127.0.0.1:18432/index.html
+	assert_output_contains alive
+	kill -KILL "$pid"
+	start_berthd
+	# The exit found at the start undoes its network.
+	retry 50 0.2 test "$(dockercli inspect --format '{{.State.Status}}' "$C-b")" = exited
+	retry 50 0.2 test "$(count_netns)" = 1
+	run curl -sf -m 2 http://127.0.0.1:18432/index.html
+	assert_output_contains alive
+	dockercli rm -f "$C-a" "$C-b" >/dev/null
+	[ "$(count_veths)" = "$veths" ]
+	[ "$(count_rules)" = "$rules" ]
+	[ "$(count_ips)" = 0 ]
+	[ "$(count_netns)" = 0 ]
+}
