@@ -60,6 +60,8 @@ cni_close(struct cni_ctx *x)
 }
 #define cleanup_cni __attribute__((cleanup(cni_close)))
 
+static int check_port_bindings(struct json_object *host, struct berth_err *err);
+
 /* ---------------------------------------------------------------- modes */
 
 enum ctr_net_kind
@@ -167,22 +169,26 @@ ctr_net_plan(struct eng_daemon *d, const char *id, struct json_object *config,
         if (!other)
             return berth_err_wrap(err, "HostConfig.NetworkMode");
         const char *onet;
+        /* A container on CNI networks has its namespace at a fixed path, there whenever it
+         * runs: join that, so that it need not run yet. Any other must run now. */
+        if (ctr_net_kind(d, other->host_config, &onet) == CTR_NET_CNI) {
+            *netns_path = eng_network_netns_path(d, other->id);
+            return 0;
+        }
         pthread_mutex_lock(&other->lock);
         int pid =
             other->status == ENG_CTR_RUNNING || other->status == ENG_CTR_PAUSED ? other->pid : 0;
         pthread_mutex_unlock(&other->lock);
         if (pid <= 0)
-            return berth_err_fail(err, EBUSY,
-                                  "cannot join the network of container %s: it is not "
-                                  "running",
-                                  network);
-        *netns_path = ctr_net_kind(d, other->host_config, &onet) == CTR_NET_CNI
-                          ? eng_network_netns_path(d, other->id)
-                          : xasprintf("/proc/%d/ns/net", pid);
+            return berth_err_fail(
+                err, EBUSY, "cannot join the network of container %s: it is not running", network);
+        *netns_path = xasprintf("/proc/%d/ns/net", pid);
         return 0;
     }
     if (kind != CTR_NET_CNI)
         return 0;
+    if (check_port_bindings(host, err) < 0)
+        return -1;
     /* A network named host or none given by name is that mode. */
     cleanup_network struct eng_network *primary = eng_network_find(d, network, err);
     if (!primary)
@@ -573,6 +579,38 @@ port_key(const char *key, int *port, char *proto, size_t n, struct berth_err *er
     if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0 && strcmp(proto, "sctp") != 0)
         return berth_err_fail(err, EINVAL, "invalid proto `%s` in `%s`", proto, key);
     *port = lo;
+    return 0;
+}
+
+/* HostConfig.PortBindings as docker checks them at create: "port[/proto]" keys, host ports
+ * that are numbers or ranges. */
+static int
+check_port_bindings(struct json_object *host, struct berth_err *err)
+{
+    struct json_object *pb = berth_json_member(host, "PortBindings");
+    if (!pb || json_object_is_type(pb, json_type_null))
+        return 0;
+    if (!json_object_is_type(pb, json_type_object))
+        return berth_err_fail(err, EINVAL, "HostConfig.PortBindings: expected an object");
+    json_object_object_foreach(pb, key, binds)
+    {
+        int cport, lo, hi;
+        char proto[8];
+        if (port_key(key, &cport, proto, sizeof(proto), err) < 0)
+            return berth_err_wrap(err, "HostConfig.PortBindings");
+        for (size_t i = 0; binds && json_object_is_type(binds, json_type_array) &&
+                           i < json_object_array_length(binds);
+             i++) {
+            struct json_object *b = json_object_array_get_idx(binds, i);
+            const char *hp = berth_json_member_string(b, "HostPort");
+            const char *ip = berth_json_member_string(b, "HostIp");
+            uint32_t a;
+            if (hp && *hp && parse_port(hp, &lo, &hi) < 0)
+                return berth_err_fail(err, EINVAL, "invalid hostPort: %s", hp);
+            if (ip && *ip && eng_ip_parse(ip, "HostConfig.PortBindings: HostIp", &a, err) < 0)
+                return -1;
+        }
+    }
     return 0;
 }
 

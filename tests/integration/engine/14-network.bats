@@ -224,6 +224,21 @@ count_netns() { find "$ESTATE/netns" -type f 2>/dev/null | wc -l; }
 	[ "$(count_ips)" = 0 ]
 }
 
+@test "network: an internal network has no way out; a bad port binding is refused at create" {
+	run dockercli network create --internal "$ID-int"
+	assert_status 0
+	run dockercli network inspect --format '{{.Internal}}' "$ID-int"
+	assert_output_contains true
+	run dockercli run --rm --network "$ID-int" busybox ip route
+	assert_status 0
+	[[ "$output" != *default* ]]
+	run api -X POST -H 'Content-Type: application/json' -d '{"Image": "busybox", "HostConfig": {"PortBindings": {"80/tcp": [{"HostPort": "http"}]}}}' /containers/create
+	[ "$(api_status)" = 400 ]
+	api_body | jq -r .message | grep -q "invalid hostPort: http"
+	run dockercli ps -aq
+	[ -z "$output" ]
+}
+
 @test "network: nothing leaks after 20 create/start/remove cycles" {
 	local veths rules i
 	veths=$(count_veths)
