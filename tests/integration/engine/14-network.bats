@@ -128,6 +128,10 @@ count_netns() { find "$ESTATE/netns" -type f 2>/dev/null | wc -l; }
 	run retry 50 0.2 curl -sf -m 2 "http://127.0.0.1:$port/index.html"
 	assert_status 0
 	assert_output_contains published
+	# From another container, through the host's address on the bridge.
+	run dockercli run --rm busybox wget -qO- "http://10.231.$((BATS_TEST_NUMBER % 250)).1:$port/index.html"
+	assert_status 0
+	assert_output_contains published
 }
 
 @test "network: two containers on a user network talk by name and alias" {
