@@ -351,7 +351,9 @@ eng_ctr_summary(struct eng_daemon *d, struct eng_ctr *c)
     json_object_put(args);
     add_str(o, "Command", cmd);
     json_object_object_add(o, "Created", json_object_new_int64(c->created_ns / 1000000000));
-    json_object_object_add(o, "Ports", json_object_new_array());
+    struct json_object *settings = ctr_net_settings(d, c);
+    json_object_object_add(o, "Ports", ctr_ports_summary(berth_json_member(settings, "Ports")));
+    json_object_put(settings);
     struct json_object *labels = berth_json_member(c->config, "Labels");
     json_object_object_add(o, "Labels",
                            labels ? json_object_get(labels) : json_object_new_object());

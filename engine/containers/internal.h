@@ -120,6 +120,17 @@ int ctr_net_write_hosts(struct eng_daemon *d, struct eng_ctr *c, struct berth_er
 /* NetworkSettings of inspect. */
 struct json_object *ctr_net_settings(struct eng_daemon *d, struct eng_ctr *c);
 
+/* ports.c: HostConfig.PortBindings checked at create (EINVAL naming the bad one); the
+ * portMappings for c's first network, host ports chosen and checked free (EADDRINUSE "port is
+ * already allocated"), with the containers' net_lock held; NetworkSettings.Ports from them;
+ * the Ports of a list entry from NetworkSettings.Ports. */
+struct eng_cni;
+int ctr_ports_check(struct json_object *host, struct berth_err *err);
+int ctr_ports_mappings(const struct eng_cni *cni, struct eng_ctr *c, struct json_object **out,
+                       struct berth_err *err);
+struct json_object *ctr_ports_doc(struct eng_ctr *c, struct json_object *mappings);
+struct json_object *ctr_ports_summary(struct json_object *ports);
+
 /* monitor.c */
 /* Whether HostConfig.AutoRemove is set; remove c from another thread, soon. */
 bool ctr_auto_remove_wanted(struct eng_ctr *c);

@@ -75,6 +75,8 @@ count_netns() { find "$ESTATE/netns" -type f 2>/dev/null | wc -l; }
 	run dockercli port "$C"
 	assert_status 0
 	assert_output_contains "80/tcp -> 127.0.0.1:18431"
+	run dockercli ps --format '{{.Ports}}'
+	assert_output_contains "127.0.0.1:18431->80/tcp"
 	run dockercli inspect --format '{{.NetworkSettings.IPAddress}} {{.NetworkSettings.Gateway}} {{(index (index .NetworkSettings.Ports "80/tcp") 0).HostPort}}' "$C"
 	assert_status 0
 	assert_output_contains "10.231.$((BATS_TEST_NUMBER % 250)).1 18431"
