@@ -452,7 +452,6 @@ defaults(struct eng_config *c)
     c->log_level = -1;
     c->log_driver = xstrdup("json-file");
     c->bip = xstrdup("172.30.0.1/16");
-    c->bridge = xstrdup("berth0");
     c->log_max_size = -1;
     c->log_max_file = 1;
     c->insecure_registries = xzalloc(sizeof(char *));

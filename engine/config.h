@@ -53,9 +53,9 @@ struct eng_config {
      * unset. dockerd takes a list; berthd serves one socket, so a list of more is refused. */
     char *host;
 
-    /* bip: the default network's bridge address and subnet ("172.30.0.1/16" by default);
-     * bridge: its bridge's name ("berth0"; "none": no default network). Both heap, always
-     * set after load. */
+    /* bip: the default network's bridge address and subnet ("172.30.0.1/16" by default,
+     * always set after load); bridge: its bridge's name (NULL when unset: "berth0"; "none":
+     * no default network). Both heap. */
     char *bip;
     char *bridge;
 };

@@ -121,6 +121,9 @@ endpoint_of(struct eng_daemon *d, const char *ref, struct json_object *cfg, cons
     cleanup_network struct eng_network *n = eng_network_find(d, ref, err);
     if (!n)
         return -1;
+    /* --bridge none: the default network is not there, as with dockerd. */
+    if (n->predefined && strcmp(n->bridge ? n->bridge : "", "none") == 0)
+        return berth_err_fail(err, ENOENT, "network %s not found", n->name);
     if (strcmp(n->driver, "bridge") != 0)
         return berth_err_fail(err, EINVAL,
                               "container cannot be connected to network %s (driver %s) with "

@@ -7,8 +7,8 @@
 # --ip), bad input refused with nothing left behind, and no veth, iptables rule, host-local
 # address or namespace left after create/start/remove cycles and after a kill -9 of berthd.
 #
-# Each test's berthd has a bridge and a subnet of its own (daemon.json bridge and bip), so the
-# tests do not meet another engine's default network.
+# Each test's berthd has a bridge and a subnet of its own (--bridge and daemon.json's bip),
+# so the tests do not meet another engine's default network.
 
 load ../helpers
 load ../supervisor/supervisor-helpers
@@ -21,7 +21,8 @@ setup() {
 	command -v docker >/dev/null || skip "the docker CLI is not installed"
 	BR=bt$((BATS_TEST_NUMBER % 100))n$$
 	BR=${BR:0:15}
-	printf '{"bip": "10.231.%d.1/24", "bridge": "%s"}\n' $((BATS_TEST_NUMBER % 250)) "$BR" >"$TMP/daemon.json"
+	BERTHD_BRIDGE=$BR
+	printf '{"bip": "10.231.%d.1/24"}\n' $((BATS_TEST_NUMBER % 250)) >"$TMP/daemon.json"
 	start_supervisor
 	start_berthd
 	load_busybox
@@ -287,4 +288,22 @@ count_netns() { find "$ESTATE/netns" -type f 2>/dev/null | wc -l; }
 	[ "$(count_rules)" = "$rules" ]
 	[ "$(count_ips)" = 0 ]
 	[ "$(count_netns)" = 0 ]
+}
+
+@test "network: --bridge none: no default network; --bridge and daemon.json's bridge together are refused" {
+	kill_berthd TERM
+	BERTHD_BRIDGE=none
+	start_berthd
+	run dockercli run --rm busybox ls /sys/class/net
+	assert_status 0
+	[ "$output" = lo ]
+	run api -X POST -H 'Content-Type: application/json' -d '{"Image": "busybox", "HostConfig": {"NetworkMode": "bridge"}}' /containers/create
+	[ "$(api_status)" = 404 ]
+	api_body | jq -r .message | grep -q "network bridge not found"
+	kill_berthd TERM
+	printf '{"bridge": "%s"}\n' "$BR" >"$TMP/daemon.json"
+	run timeout 10 "$BERTHD" --root "$EROOT" --state "$ESTATE" -H "unix://$ESOCK" \
+		--supervisor "$SOCK" --config "$TMP/daemon.json" --bridge "$BR"
+	assert_failure
+	assert_output_contains "specified both as a flag and in the configuration file: bridge"
 }
