@@ -461,10 +461,14 @@ static void
 teardown(struct eng_daemon *d, struct cni_ctx *x, struct eng_ctr *c)
 {
     cleanup_free char *ns = eng_network_netns_path(d, c->id);
+    struct berth_err err = BERTH_ERR_INIT;
+    /* A bare file where the namespace was mounted: the plugins would refuse it as no
+     * namespace at all, but take a missing path as one already gone. */
+    if (berth_fs_exists(ns) && !eng_netns_is_mounted(ns) && eng_netns_remove(ns, &err) < 0)
+        berth_err_warn(&err);
     int failed = eng_cni_del_all(&x->cni, c->id, ns);
     if (failed)
         berth_warn("container %.12s: %d network attachments could not be removed", c->id, failed);
-    struct berth_err err = BERTH_ERR_INIT;
     if (eng_netns_remove(ns, &err) < 0)
         berth_err_warn(&err);
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -72,6 +73,16 @@ eng_netns_create(const char *path, struct berth_err *err)
         return berth_err_set(err, m.code, "%s at `%s`", m.what, path);
     }
     return 0;
+}
+
+/* nsfs's magic number (linux/magic.h's NSFS_MAGIC). */
+#define NSFS_MAGIC_NUMBER 0x6e736673
+
+bool
+eng_netns_is_mounted(const char *path)
+{
+    struct statfs st;
+    return statfs(path, &st) == 0 && (unsigned long)st.f_type == NSFS_MAGIC_NUMBER;
 }
 
 int

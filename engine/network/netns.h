@@ -8,6 +8,8 @@
 #ifndef BERTH_ENGINE_NETWORK_NETNS_H
 #define BERTH_ENGINE_NETWORK_NETNS_H
 
+#include <stdbool.h>
+
 struct berth_err;
 
 /* Make dir (<state>/netns). It stays a plain directory, not a mount point of its own as
@@ -19,6 +21,10 @@ int eng_netns_prepare_dir(const char *dir, struct berth_err *err);
 /* A new network namespace bind-mounted at path (which must not exist). Nothing is left
  * behind on failure. */
 int eng_netns_create(const char *path, struct berth_err *err);
+
+/* Whether path is a mounted network namespace (not the bare file left when the mount went:
+ * a reboot, a lazy unmount by someone else). */
+bool eng_netns_is_mounted(const char *path);
 
 /* Unmount and remove path; a missing one is not an error. */
 int eng_netns_remove(const char *path, struct berth_err *err);
