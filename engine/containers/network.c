@@ -14,14 +14,12 @@
  *                <network name/id> -> that network         host -> the host's
  *                container:<ref>   -> ref's namespace
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
-#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -32,6 +30,7 @@
 #include "engine/config.h"
 #include "engine/containers/internal.h"
 #include "engine/daemon.h"
+#include "engine/events/events.h"
 #include "engine/network/cni.h"
 #include "engine/network/ipnet.h"
 #include "engine/network/netns.h"
@@ -457,6 +456,22 @@ refresh_peers(struct eng_daemon *d, struct eng_ctr *c)
 
 /* ---------------------------------------------------------------- start and stop */
 
+/* docker's network connect / disconnect events, one for each of c's networks. */
+static void
+publish(struct eng_daemon *d, struct eng_ctr *c, struct json_object *eps, const char *action)
+{
+    for (size_t i = 0; d->events && i < json_object_array_length(eps); i++) {
+        struct json_object *ep = json_object_array_get_idx(eps, i);
+        struct json_object *a = json_object_new_object();
+        json_object_object_add(a, "container", json_object_new_string(c->id));
+        json_object_object_add(a, "name",
+                               json_object_new_string(berth_json_member_string(ep, "Name")));
+        json_object_object_add(a, "type", json_object_new_string("bridge"));
+        eng_events_publish(d->events, "network", action, berth_json_member_string(ep, "NetworkID"),
+                           a);
+    }
+}
+
 static void
 teardown(struct eng_daemon *d, struct cni_ctx *x, struct eng_ctr *c)
 {
@@ -544,6 +559,7 @@ ctr_net_setup(struct eng_daemon *d, struct eng_ctr *c, struct berth_err *err)
         return -1;
     }
     refresh_peers(d, c);
+    publish(d, c, eps, "connect");
     return 0;
 }
 
@@ -562,6 +578,8 @@ ctr_net_teardown(struct eng_daemon *d, struct eng_ctr *c)
     teardown(d, &x, c);
     pthread_mutex_unlock(&d->containers->net_lock);
     refresh_peers(d, c);
+    cleanup_json struct json_object *eps = endpoints(d, c->id, NULL);
+    publish(d, c, eps, "disconnect");
 }
 
 /* ---------------------------------------------------------------- connect, disconnect */

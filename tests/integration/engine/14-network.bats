@@ -57,6 +57,8 @@ count_ips() { find "$EROOT/network/ipam" -type f ! -name 'last_reserved_ip*' ! -
 count_netns() { find "$ESTATE/netns" -type f 2>/dev/null | wc -l; }
 
 @test "network: the default bridge network gives an address, loopback and a route out" {
+	local since
+	since=$(date +%s)
 	run dockercli run --rm busybox sh -c 'ip -4 -o addr show eth0; ip -4 -o addr show lo; ip route'
 	assert_status 0
 	assert_output_contains "10.231.$((BATS_TEST_NUMBER % 250))."
@@ -65,6 +67,10 @@ count_netns() { find "$ESTATE/netns" -type f 2>/dev/null | wc -l; }
 	# Nothing left once it is gone.
 	retry 50 0.1 test "$(count_netns)" = 0
 	[ "$(count_ips)" = 0 ]
+	# docker's network events: connect at the start, disconnect at the exit.
+	run dockercli events --since "$since" --until "$(($(date +%s) + 1))" --filter type=network --format '{{.Action}} {{.Actor.Attributes.name}}'
+	assert_output_contains "connect bridge"
+	assert_output_contains "disconnect bridge"
 }
 
 @test "network: a web server is reached through a published port on 127.0.0.1" {
