@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * The network endpoints, as dockerd's: list (filters name, id, driver, type, label), inspect,
- * create, remove, connect and disconnect a container, prune. The networks themselves are
+ * The network endpoints, as dockerd's: list (filters name, id, driver, type, label, label!),
+ * inspect, create, remove, connect and disconnect a container, prune. The networks themselves are
  * engine/network's; a container's side of connect and disconnect is engine/containers'.
  */
 #include <errno.h>
@@ -63,8 +63,8 @@ match(struct json_object *filters, const struct eng_network *n, bool *ok, struct
         return 0;
     json_object_object_foreach(filters, key, val)
     {
-        static const char *const known[] = {"name",  "id",    "driver",  "type",
-                                            "label", "scope", "dangling"};
+        static const char *const known[] = {"name",  "id",     "driver", "type",
+                                            "label", "label!", "scope",  "dangling"};
         bool k = false;
         for (size_t i = 0; i < ARRAY_SIZE(known); i++)
             k = k || strcmp(key, known[i]) == 0;
@@ -99,11 +99,13 @@ match(struct json_object *filters, const struct eng_network *n, bool *ok, struct
                     return berth_err_fail(err, EINVAL, "invalid filter: 'type'='%s'", v);
                 }
                 any = any || (strcmp(v, "builtin") == 0) == n->predefined;
-            } else if (strcmp(key, "label") == 0) {
+            } else if (strcmp(key, "label") == 0 || strcmp(key, "label!") == 0) {
                 const char *eq = strchr(v, '=');
                 cleanup_free char *lk = xstrndup(v, eq ? (size_t)(eq - v) : strlen(v));
                 const char *have = berth_json_member_string(n->labels, lk);
-                any = any || (have && (!eq || strcmp(have, eq + 1) == 0));
+                bool has = have && (!eq || strcmp(have, eq + 1) == 0);
+                /* label!: the network must have none of them. */
+                any = key[5] == '!' ? (i == 0 || any) && !has : any || has;
             } else {
                 any = true; /* dangling: decided by the caller (prune) */
             }

@@ -250,6 +250,16 @@ count_netns() { find "$ESTATE/netns" -type f 2>/dev/null | wc -l; }
 	api_body | jq -r .message | grep -q "invalid hostPort: http"
 	run dockercli ps -aq
 	[ -z "$output" ]
+	# prune takes the unused user networks, labels narrowing it; never the predefined ones.
+	dockercli network create --label keep=yes "$ID-kept" >/dev/null
+	run dockercli network prune -f --filter label!=keep
+	assert_status 0
+	assert_output_contains "$ID-int"
+	[[ "$output" != *"$ID-kept"* ]]
+	run dockercli network ls --format '{{.Name}}'
+	assert_output_contains "$ID-kept"
+	assert_output_contains bridge
+	[[ "$output" != *"$ID-int"* ]]
 }
 
 @test "network: nothing leaks after 20 create/start/remove cycles" {
