@@ -30,6 +30,9 @@ struct eng_containers {
     /* network.c: one network setup or teardown at a time (host ports are checked against
      * every container's before they are taken). */
     pthread_mutex_t net_lock;
+    /* network.c: one /etc/hosts rewrite at a time, so that the last one written is made from
+     * the latest state (two containers starting on one network rewrite each other's). */
+    pthread_mutex_t hosts_lock;
 };
 
 /* registry.c */

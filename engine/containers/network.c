@@ -368,12 +368,23 @@ peers(struct eng_daemon *d, struct cni_ctx *x, struct eng_ctr *c, struct json_ob
     }
 }
 
+static int write_hosts(struct eng_daemon *d, struct eng_ctr *c, struct berth_err *err);
+
 int
 ctr_net_write_hosts(struct eng_daemon *d, struct eng_ctr *c, struct berth_err *err)
 {
     const char *network;
     if (ctr_net_kind(d, c->host_config, &network) == CTR_NET_HOST)
         return 0;
+    pthread_mutex_lock(&d->containers->hosts_lock);
+    int rc = write_hosts(d, c, err);
+    pthread_mutex_unlock(&d->containers->hosts_lock);
+    return rc;
+}
+
+static int
+write_hosts(struct eng_daemon *d, struct eng_ctr *c, struct berth_err *err)
+{
     cleanup_cni struct cni_ctx x;
     cni_open(d, &x);
     cleanup_free char *hostname = hostname_of(c);

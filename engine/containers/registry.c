@@ -439,6 +439,7 @@ eng_containers_init(struct eng_daemon *d, struct berth_err *err)
     pthread_mutex_init(&t->lock, NULL);
     pthread_mutex_init(&t->stream_lock, NULL);
     pthread_mutex_init(&t->net_lock, NULL);
+    pthread_mutex_init(&t->hosts_lock, NULL);
     d->containers = t;
     if (eng_networks_init(d, err) < 0)
         return -1;
@@ -466,6 +467,7 @@ eng_containers_shutdown(struct eng_daemon *d)
     pthread_mutex_destroy(&t->lock);
     pthread_mutex_destroy(&t->stream_lock);
     pthread_mutex_destroy(&t->net_lock);
+    pthread_mutex_destroy(&t->hosts_lock);
     free(t);
     d->containers = NULL;
 }
