@@ -197,7 +197,7 @@ count_netns() { find "$ESTATE/netns" -type f 2>/dev/null | wc -l; }
 	[ "$status" -ne 0 ]
 	run dockercli exec "$C-a" cat /etc/hosts
 	# As a word: a hex hostname may hold the letters.
-	! grep -qw bee <<<"$output"
+	[[ ! "$output" =~ (^|[[:space:]])bee($|[[:space:]]) ]]
 	run dockercli network disconnect "$ID-net" "$C-b"
 	[ "$status" -ne 0 ]
 	assert_output_contains "is not connected"
