@@ -219,7 +219,9 @@ void ctr_task_created(struct eng_ctr *c, const char *path);
  * NULL); a running container is attached at once. EPERM when it already is or cannot be. */
 int eng_ctr_net_connect(struct eng_daemon *d, struct eng_ctr *c, const char *ref,
                         struct json_object *cfg, struct berth_err *err);
-/* POST /networks/{id}/disconnect. ENOENT when c is not on it. */
+/* POST /networks/{id}/disconnect: a running container is detached at once, a stopped one
+ * only forgets the network (so force, docker's way past a broken endpoint, changes nothing
+ * here). ENOENT when c is not on it. */
 int eng_ctr_net_disconnect(struct eng_daemon *d, struct eng_ctr *c, const char *ref, bool force,
                            struct berth_err *err);
 /* The Containers of a network's inspect document. */
