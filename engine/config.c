@@ -21,10 +21,12 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "engine/network/ipnet.h"
 
 static const char *const known[] = {
     "debug",           "data-root",           "log-level",    "log-driver", "log-opts",
-    "default-ulimits", "insecure-registries", "live-restore", "hosts",
+    "default-ulimits", "insecure-registries", "live-restore", "hosts",      "bip",
+    "bridge",
 };
 
 static int
@@ -384,6 +386,39 @@ parse_hosts(struct json_object *o, struct eng_config *c, struct berth_err *err)
     return 0;
 }
 
+/* ---------------------------------------------------------------- bip, bridge */
+
+/* The default network's gateway and subnet (bip, "172.30.0.1/16" by default: not docker's
+ * 172.17.0.0/16, so both engines can run side by side) and its bridge's name ("none": no
+ * default network, containers get none). */
+static int
+parse_network(struct json_object *o, struct eng_config *c, struct berth_err *err)
+{
+    const char *bip = NULL, *bridge = NULL;
+    if (berth_json_get_string(o, "bip", &bip, err) < 0 ||
+        berth_json_get_string(o, "bridge", &bridge, err) < 0)
+        return -1;
+    if (bip) {
+        struct eng_ipnet n;
+        if (eng_ipnet_parse(bip, "`bip`", &n, err) < 0)
+            return -1;
+        if (n.len > 30 || n.addr == eng_ipnet_base(&n))
+            return berth_err_fail(err, EINVAL,
+                                  "`bip`: `%s` must be the bridge's address in its subnet "
+                                  "(e.g. 172.30.0.1/16)",
+                                  bip);
+        free(c->bip);
+        c->bip = xstrdup(bip);
+    }
+    if (bridge) {
+        if (!*bridge || strlen(bridge) > 15 || strpbrk(bridge, "/ \t:"))
+            return berth_err_fail(err, EINVAL, "`bridge`: `%s` is not an interface name", bridge);
+        free(c->bridge);
+        c->bridge = xstrdup(bridge);
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------- the file */
 
 static int
@@ -404,7 +439,7 @@ parse(struct json_object *o, struct eng_config *c, struct berth_err *err)
     }
     if (level && (c->log_level = berth_log_level_parse(level)) < 0)
         return berth_err_fail(err, EINVAL, "`log-level`: unknown level `%s`", level);
-    if (parse_log(o, c, err) < 0 || parse_ulimits(o, c, err) < 0 ||
+    if (parse_network(o, c, err) < 0 || parse_log(o, c, err) < 0 || parse_ulimits(o, c, err) < 0 ||
         parse_registries(o, c, err) < 0 || parse_hosts(o, c, err) < 0)
         return -1;
     return 0;
@@ -416,6 +451,7 @@ defaults(struct eng_config *c)
     memset(c, 0, sizeof(*c));
     c->log_level = -1;
     c->log_driver = xstrdup("json-file");
+    c->bip = xstrdup("172.30.0.1/16");
     c->log_max_size = -1;
     c->log_max_file = 1;
     c->insecure_registries = xzalloc(sizeof(char *));
@@ -471,6 +507,8 @@ eng_config_release(struct eng_config *c)
     free(c->ulimits);
     berth_cleanup_strvp(&c->insecure_registries);
     free(c->host);
+    free(c->bip);
+    free(c->bridge);
     memset(c, 0, sizeof(*c));
     c->log_level = -1;
 }

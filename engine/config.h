@@ -2,8 +2,8 @@
  *
  * daemon.json, berthd's configuration file: the keys dockerd's has that berthd honours
  * (debug, data-root, log-level, log-driver, log-opts, default-ulimits, insecure-registries,
- * live-restore, hosts). A missing file means defaults; an unknown key is an error naming it,
- * as dockerd refuses one, and so is a known key with a value berthd cannot honour.
+ * live-restore, hosts, bip, bridge). A missing file means defaults; an unknown key is an error
+ * naming it, as dockerd refuses one, and so is a known key with a value berthd cannot honour.
  */
 #ifndef BERTH_ENGINE_CONFIG_H
 #define BERTH_ENGINE_CONFIG_H
@@ -52,6 +52,12 @@ struct eng_config {
     /* hosts: the socket to serve ("unix:///path"), used when -H is not given; NULL when
      * unset. dockerd takes a list; berthd serves one socket, so a list of more is refused. */
     char *host;
+
+    /* bip: the default network's bridge address and subnet ("172.30.0.1/16" by default,
+     * always set after load); bridge: its bridge's name (NULL when unset: "berth0"; "none":
+     * no default network). Both heap. */
+    char *bip;
+    char *bridge;
 };
 
 /* Read path into *c (zeroed and given the defaults first). A missing file leaves defaults

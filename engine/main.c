@@ -38,12 +38,14 @@ static const char usage[] =
     "  -H, --host ADDR     unix://SOCKET to serve on (default unix:///run/berth/berthd.sock)\n"
     "  --supervisor PATH   berth-supervisor's socket (default /run/berth/supervisor.sock)\n"
     "  --config FILE       daemon.json (default /etc/berth/daemon.json; missing: defaults)\n"
+    "  -b, --bridge NAME   the default network's bridge (default berth0; none: containers\n"
+    "                      get no network unless they name one)\n"
     "  --log-level LVL     error, warn, info (default), debug, trace\n"
     "  -D, --debug         same as --log-level debug\n"
     "  -v, --version       print the version and exit\n";
 
 struct options {
-    const char *root, *state, *host, *supervisor, *config;
+    const char *root, *state, *host, *supervisor, *config, *bridge;
     int level;
     bool debug;
 };
@@ -58,6 +60,7 @@ parse_args(int argc, char **argv, struct options *o)
         {"host", required_argument, NULL, 'H'},
         {"supervisor", required_argument, NULL, 'S'},
         {"config", required_argument, NULL, 'c'},
+        {"bridge", required_argument, NULL, 'b'},
         {"log-level", required_argument, NULL, 'l'},
         {"debug", no_argument, NULL, 'D'},
         {"version", no_argument, NULL, 'v'},
@@ -65,13 +68,14 @@ parse_args(int argc, char **argv, struct options *o)
         {NULL, 0, NULL, 0},
     };
     int c;
-    while ((c = getopt_long(argc, argv, "H:Dvh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "H:b:Dvh", longopts, NULL)) != -1) {
         switch (c) {
         case 'r': o->root = optarg; break;
         case 's': o->state = optarg; break;
         case 'H': o->host = optarg; break;
         case 'S': o->supervisor = optarg; break;
         case 'c': o->config = optarg; break;
+        case 'b': o->bridge = optarg; break;
         case 'D': o->debug = true; break;
         case 'l':
             if ((o->level = berth_log_level_parse(optarg)) < 0) {
@@ -223,6 +227,18 @@ main(int argc, char **argv)
         berth_error("the following directives are specified both as a flag and in the "
                     "configuration file: hosts");
         return 1;
+    }
+    if (o.bridge && cfg.bridge) {
+        berth_error("the following directives are specified both as a flag and in the "
+                    "configuration file: bridge");
+        return 1;
+    }
+    if (o.bridge) {
+        if (!*o.bridge || strlen(o.bridge) > 15 || strpbrk(o.bridge, "/ \t:")) {
+            berth_error("--bridge: `%s` is not an interface name", o.bridge);
+            return 1;
+        }
+        cfg.bridge = xstrdup(o.bridge);
     }
     d.host = socket_path(o.host     ? o.host
                          : cfg.host ? cfg.host

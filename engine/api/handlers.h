@@ -84,6 +84,15 @@ ENG_API_HANDLER(eng_api_containers_changes);
 /* commit.c */
 ENG_API_HANDLER(eng_api_commit);
 
+/* networks.c */
+ENG_API_HANDLER(eng_api_networks_list);
+ENG_API_HANDLER(eng_api_networks_inspect);
+ENG_API_HANDLER(eng_api_networks_create);
+ENG_API_HANDLER(eng_api_networks_delete);
+ENG_API_HANDLER(eng_api_networks_prune);
+ENG_API_HANDLER(eng_api_networks_connect);
+ENG_API_HANDLER(eng_api_networks_disconnect);
+
 /* unsupported.c */
 ENG_API_HANDLER(eng_api_unsupported_swarm);
 ENG_API_HANDLER(eng_api_unsupported_plugins);

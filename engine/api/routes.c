@@ -67,6 +67,14 @@ const struct eng_api_route eng_api_routes[] = {
     {"GET",    "/volumes/{name}",          eng_api_volumes_inspect, 0},
     {"DELETE", "/volumes/{name}",          eng_api_volumes_delete, 0},
 
+    {"GET",    "/networks",                eng_api_networks_list, 0},
+    {"POST",   "/networks/create",         eng_api_networks_create, 0},
+    {"POST",   "/networks/prune",          eng_api_networks_prune, 0},
+    {"GET",    "/networks/{id}",           eng_api_networks_inspect, 0},
+    {"DELETE", "/networks/{id}",           eng_api_networks_delete, 0},
+    {"POST",   "/networks/{id}/connect",   eng_api_networks_connect, 0},
+    {"POST",   "/networks/{id}/disconnect", eng_api_networks_disconnect, 0},
+
     /* Features berthd does not have, answered as dockerd answers when they are off. */
     {"GET",    "/swarm",                   eng_api_unsupported_swarm, 0},
     {"POST",   "/swarm/{rest*}",           eng_api_unsupported_swarm, 0},

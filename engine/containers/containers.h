@@ -213,6 +213,21 @@ void eng_exec_forget_container(struct eng_daemon *d, const char *container_id);
  * attaches waiting on it to connect, so that they miss no output. */
 void ctr_task_created(struct eng_ctr *c, const char *path);
 
+/* ---------------------------------------------------------------- networks (network.c) */
+
+/* POST /networks/{id}/connect: put c on network ref (cfg: docker's EndpointConfig, may be
+ * NULL); a running container is attached at once. EPERM when it already is or cannot be. */
+int eng_ctr_net_connect(struct eng_daemon *d, struct eng_ctr *c, const char *ref,
+                        struct json_object *cfg, struct berth_err *err);
+/* POST /networks/{id}/disconnect: a running container is detached at once, a stopped one
+ * only forgets the network (so force, docker's way past a broken endpoint, changes nothing
+ * here). ENOENT when c is not on it. */
+int eng_ctr_net_disconnect(struct eng_daemon *d, struct eng_ctr *c, const char *ref, bool force,
+                           struct berth_err *err);
+/* The Containers of a network's inspect document. */
+struct json_object *eng_network_containers(struct eng_daemon *d, const char *network_id,
+                                           const char *network_name);
+
 /* ---------------------------------------------------------------- root filesystem (rootfs.c) */
 
 /* A container's root filesystem, open for a moment (docker cp, export). */

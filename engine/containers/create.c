@@ -102,10 +102,32 @@ write_file(const char *dir, const char *name, const char *text, struct berth_err
     return berth_fs_write_atomic(path, text, strlen(text), 0644, err);
 }
 
+/* The strings of HostConfig[key] (an array), each after prefix, one a line. */
+static void
+append_lines(char **out, struct json_object *host, const char *key, const char *prefix)
+{
+    struct json_object *v = berth_json_member(host, key);
+    for (size_t i = 0;
+         v && json_object_is_type(v, json_type_array) && i < json_object_array_length(v); i++) {
+        char *next = xasprintf("%s%s%s\n", *out, prefix,
+                               json_object_get_string(json_object_array_get_idx(v, i)));
+        free(*out);
+        *out = next;
+    }
+}
+
+static bool
+has_items(struct json_object *host, const char *key)
+{
+    struct json_object *v = berth_json_member(host, key);
+    return v && json_object_is_type(v, json_type_array) && json_object_array_length(v) > 0;
+}
+
 /* The host's resolv.conf without loopback resolvers, which mean nothing inside the container's
- * own network namespace; Google's public ones when none is left, as docker does. */
+ * own network namespace; Google's public ones when none is left, as docker does. HostConfig's
+ * Dns, DnsSearch and DnsOptions replace the host's nameserver, search and options lines. */
 static char *
-resolv_conf(void)
+resolv_conf(struct json_object *hc)
 {
     cleanup_free char *host = NULL;
     size_t len = 0;
@@ -113,21 +135,37 @@ resolv_conf(void)
     if (berth_fs_read_file("/etc/resolv.conf", &host, &len, &ignored) < 0)
         berth_err_clear(&ignored);
     char *out = xstrdup("");
-    bool any = false;
+    bool any = false, dns = has_items(hc, "Dns"), search = has_items(hc, "DnsSearch"),
+         opts = has_items(hc, "DnsOptions");
     for (char *save = NULL, *line = host ? strtok_r(host, "\n", &save) : NULL; line;
          line = strtok_r(NULL, "\n", &save)) {
         if (strncmp(line, "nameserver", 10) == 0) {
             const char *a = line + 10;
             a += strspn(a, " \t");
-            if (strncmp(a, "127.", 4) == 0 || strncmp(a, "::1", 3) == 0)
+            if (dns || strncmp(a, "127.", 4) == 0 || strncmp(a, "::1", 3) == 0)
                 continue;
             any = true;
         }
+        if ((search && (strncmp(line, "search", 6) == 0 || strncmp(line, "domain", 6) == 0)) ||
+            (opts && strncmp(line, "options", 7) == 0))
+            continue;
         char *next = xasprintf("%s%s\n", out, line);
         free(out);
         out = next;
     }
-    if (!any) {
+    append_lines(&out, hc, "Dns", "nameserver ");
+    if (search) {
+        cleanup_free char *words = xstrdup("");
+        append_lines(&words, hc, "DnsSearch", " ");
+        for (char *p = words; *p; p++)
+            if (*p == '\n')
+                *p = ' ';
+        char *next = xasprintf("%ssearch%s\n", out, words);
+        free(out);
+        out = next;
+    }
+    append_lines(&out, hc, "DnsOptions", "options ");
+    if (!any && !dns) {
         char *next = xasprintf("%snameserver 8.8.8.8\nnameserver 8.8.4.4\n", out);
         free(out);
         out = next;
@@ -151,7 +189,7 @@ write_files(struct eng_ctr *c, const char *hostname, bool host_network, struct b
                                  "ff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
                                  "127.0.1.1\t%s\n",
                                  hostname);
-    cleanup_free char *resolv = resolv_conf();
+    cleanup_free char *resolv = resolv_conf(c->host_config);
     if (write_file(c->dir, "hostname", hn, err) < 0 ||
         (hosts && write_file(c->dir, "hosts", hosts, err) < 0) ||
         write_file(c->dir, "resolv.conf", resolv, err) < 0)
@@ -310,8 +348,8 @@ split_body(struct json_object *body, struct json_object **config, struct json_ob
 }
 
 /* The body the spec is made from: as given, with host (the HostConfig with the daemon's
- * defaults merged) and the default network, which is "none" (a loopback of its own) until
- * berthd has networks. */
+ * defaults merged). A NetworkMode naming a network is given to the spec as the namespace to
+ * join (netns_path); the default one, when there is no default network, is none. */
 static struct json_object *
 spec_body_of(struct json_object *body, struct json_object *host_config)
 {
@@ -597,9 +635,10 @@ eng_ctr_create(struct eng_daemon *d, struct json_object *body, const char *name,
         hv && json_object_is_type(hv, json_type_string) && *json_object_get_string(hv)
             ? xstrdup(json_object_get_string(hv))
             : xstrndup(id, 12);
-    struct json_object *nm = berth_json_member(host, "NetworkMode");
-    bool host_net = nm && json_object_is_type(nm, json_type_string) &&
-                    strcmp(json_object_get_string(nm), "host") == 0;
+    const char *network;
+    bool host_net = ctr_net_kind(d, host, &network) == CTR_NET_HOST;
+    cleanup_json struct json_object *eps = NULL;
+    cleanup_free char *netns_path = NULL;
 
     if (ctr_name_taken(d, cname)) {
         berth_err_fail(err, EEXIST,
@@ -609,12 +648,17 @@ eng_ctr_create(struct eng_daemon *d, struct json_object *body, const char *name,
                        cname);
         goto out;
     }
+    if (ctr_net_plan(d, id, config, host, berth_json_member(body, "NetworkingConfig"), &eps,
+                     &netns_path, err) < 0)
+        goto out;
     if (prepare_snapshot(d, id, chain, &prep, err) < 0)
         goto out;
     snapshot = true;
     if (write_files(c, hostname, host_net, err) < 0)
         goto out;
     files = true;
+    if (!host_net && ctr_net_write_hosts(d, c, err) < 0)
+        goto out;
 
     {
         char *rootfs = mount_snapshot(d, id, prep, err);
@@ -639,6 +683,7 @@ eng_ctr_create(struct eng_daemon *d, struct json_object *body, const char *name,
             .volume_data = &cr,
             .container_ns = ns_cb,
             .container_ns_data = &cr,
+            .netns_path = netns_path,
         };
         int g = engine_spec_generate(&in, &spec, err);
         unmount_snapshot(rootfs);
@@ -672,8 +717,9 @@ eng_ctr_create(struct eng_daemon *d, struct json_object *body, const char *name,
             goto out;
         }
     }
-    for (size_t i = 0; i < cr.n_vols; i++) {
-        if (eng_volume_attach(d, id, cr.vol_names[i], cr.vol_dests[i], err) < 0) {
+    for (size_t i = 0; i <= cr.n_vols; i++) {
+        if (i == cr.n_vols ? ctr_net_record(d, id, eps, err) < 0
+                           : eng_volume_attach(d, id, cr.vol_names[i], cr.vol_dests[i], err) < 0) {
             struct berth_err e2 = BERTH_ERR_INIT;
             if (eng_store_container_delete(d->store, id, &e2) < 0)
                 berth_err_warn(&e2);

@@ -134,39 +134,12 @@ config_doc(struct eng_ctr *c)
 }
 
 static const char *
-network_mode(struct eng_ctr *c)
+network_mode(struct eng_daemon *d, struct eng_ctr *c)
 {
-    struct json_object *v = berth_json_member(c->host_config, "NetworkMode");
-    const char *m = v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
-    return *m && strcmp(m, "default") != 0 ? m : "none";
-}
-
-static struct json_object *
-network_settings(struct eng_ctr *c)
-{
-    struct json_object *ns = json_object_new_object();
-    add_str(ns, "Bridge", "");
-    add_str(ns, "SandboxID", "");
-    json_object_object_add(ns, "HairpinMode", json_object_new_boolean(false));
-    add_str(ns, "LinkLocalIPv6Address", "");
-    json_object_object_add(ns, "LinkLocalIPv6PrefixLen", json_object_new_int(0));
-    json_object_object_add(ns, "Ports", json_object_new_object());
-    add_str(ns, "SandboxKey", "");
-    add_str(ns, "EndpointID", "");
-    add_str(ns, "Gateway", "");
-    add_str(ns, "IPAddress", "");
-    json_object_object_add(ns, "IPPrefixLen", json_object_new_int(0));
-    add_str(ns, "MacAddress", "");
-    struct json_object *nets = json_object_new_object(), *ep = json_object_new_object();
-    static const char *const empty_fields[] = {"NetworkID", "EndpointID",  "Gateway",
-                                               "IPAddress", "IPv6Gateway", "GlobalIPv6Address",
-                                               "MacAddress"};
-    for (size_t i = 0; i < ARRAY_SIZE(empty_fields); i++)
-        add_str(ep, empty_fields[i], "");
-    json_object_object_add(ep, "IPPrefixLen", json_object_new_int(0));
-    json_object_object_add(nets, network_mode(c), ep);
-    json_object_object_add(ns, "Networks", nets);
-    return ns;
+    const char *network;
+    enum ctr_net_kind kind = ctr_net_kind(d, c->host_config, &network);
+    const char *m = berth_json_member_string(c->host_config, "NetworkMode");
+    return kind == CTR_NET_CONTAINER ? m : network;
 }
 
 /* Mounts as inspect lists them: binds and volumes from HostConfig and the recorded volumes. */
@@ -257,7 +230,7 @@ eng_ctr_inspect(struct eng_daemon *d, struct eng_ctr *c)
     if (json_object_deep_copy(c->host_config, &hc, NULL) < 0 || !hc)
         hc = json_object_new_object();
     if (!berth_json_member(hc, "NetworkMode"))
-        add_str(hc, "NetworkMode", network_mode(c));
+        add_str(hc, "NetworkMode", network_mode(d, c));
     if (!berth_json_member(hc, "LogConfig")) {
         struct json_object *lc = json_object_new_object();
         add_str(lc, "Type", c->log_path && *c->log_path ? "json-file" : "none");
@@ -282,7 +255,7 @@ eng_ctr_inspect(struct eng_daemon *d, struct eng_ctr *c)
     json_object_object_add(o, "GraphDriver", gd);
     json_object_object_add(o, "Mounts", mounts_doc(c));
     json_object_object_add(o, "Config", config_doc(c));
-    json_object_object_add(o, "NetworkSettings", network_settings(c));
+    json_object_object_add(o, "NetworkSettings", ctr_net_settings(d, c));
     return o;
 }
 
@@ -378,7 +351,9 @@ eng_ctr_summary(struct eng_daemon *d, struct eng_ctr *c)
     json_object_put(args);
     add_str(o, "Command", cmd);
     json_object_object_add(o, "Created", json_object_new_int64(c->created_ns / 1000000000));
-    json_object_object_add(o, "Ports", json_object_new_array());
+    struct json_object *settings = ctr_net_settings(d, c);
+    json_object_object_add(o, "Ports", ctr_ports_summary(berth_json_member(settings, "Ports")));
+    json_object_put(settings);
     struct json_object *labels = berth_json_member(c->config, "Labels");
     json_object_object_add(o, "Labels",
                            labels ? json_object_get(labels) : json_object_new_object());
@@ -388,9 +363,9 @@ eng_ctr_summary(struct eng_daemon *d, struct eng_ctr *c)
     pthread_mutex_unlock(&c->lock);
     add_str(o, "Status", status);
     struct json_object *hc = json_object_new_object();
-    add_str(hc, "NetworkMode", network_mode(c));
+    add_str(hc, "NetworkMode", network_mode(d, c));
     json_object_object_add(o, "HostConfig", hc);
-    struct json_object *ns = json_object_new_object(), *nets = network_settings(c);
+    struct json_object *ns = json_object_new_object(), *nets = ctr_net_settings(d, c);
     json_object_object_add(ns, "Networks", json_object_get(berth_json_member(nets, "Networks")));
     json_object_put(nets);
     json_object_object_add(o, "NetworkSettings", ns);

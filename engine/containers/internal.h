@@ -26,6 +26,13 @@ struct eng_containers {
     pthread_mutex_t stream_lock;
     struct berth_rpc_stream *stream;
     bool stopping;
+
+    /* network.c: one network setup or teardown at a time (host ports are checked against
+     * every container's before they are taken). */
+    pthread_mutex_t net_lock;
+    /* network.c: one /etc/hosts rewrite at a time, so that the last one written is made from
+     * the latest state (two containers starting on one network rewrite each other's). */
+    pthread_mutex_t hosts_lock;
 };
 
 /* registry.c */
@@ -92,6 +99,40 @@ void ctr_health_stop_all(struct eng_daemon *d);
 void ctr_health_free(struct eng_ctr *c);
 const char *ctr_health_status(struct eng_ctr *c);
 struct json_object *ctr_health_doc(struct eng_ctr *c);
+
+/* network.c: what NetworkMode means (*network: the network's name or id, or the container
+ * of container:<ref>). */
+enum ctr_net_kind { CTR_NET_NONE, CTR_NET_HOST, CTR_NET_CONTAINER, CTR_NET_CNI };
+enum ctr_net_kind ctr_net_kind(struct eng_daemon *d, struct json_object *host,
+                               const char **network);
+/* At create: the endpoints the container will have (*eps, an array, NULL when it is on no
+ * CNI network) and the network namespace its spec names (*netns_path, heap, NULL: a new one
+ * or the host's). ENOENT for an unknown network, EINVAL for a bad static address. */
+int ctr_net_plan(struct eng_daemon *d, const char *id, struct json_object *config,
+                 struct json_object *host, struct json_object *networking, struct json_object **eps,
+                 char **netns_path, struct berth_err *err);
+/* Record eps in container_networks (after the container's row). */
+int ctr_net_record(struct eng_daemon *d, const char *id, struct json_object *eps,
+                   struct berth_err *err);
+/* Before a start: the namespace and every attachment (nothing is left on failure). After an
+ * exit, at removal, at reconcile: their removal (idempotent). */
+int ctr_net_setup(struct eng_daemon *d, struct eng_ctr *c, struct berth_err *err);
+void ctr_net_teardown(struct eng_daemon *d, struct eng_ctr *c);
+/* Write c's /etc/hosts (in place: it is bind-mounted). */
+int ctr_net_write_hosts(struct eng_daemon *d, struct eng_ctr *c, struct berth_err *err);
+/* NetworkSettings of inspect. */
+struct json_object *ctr_net_settings(struct eng_daemon *d, struct eng_ctr *c);
+
+/* ports.c: HostConfig.PortBindings checked at create (EINVAL naming the bad one); the
+ * portMappings for c's first network, host ports chosen and checked free (EADDRINUSE "port is
+ * already allocated"), with the containers' net_lock held; NetworkSettings.Ports from them;
+ * the Ports of a list entry from NetworkSettings.Ports. */
+struct eng_cni;
+int ctr_ports_check(struct json_object *host, struct berth_err *err);
+int ctr_ports_mappings(const struct eng_cni *cni, struct eng_ctr *c, struct json_object **out,
+                       struct berth_err *err);
+struct json_object *ctr_ports_doc(struct eng_ctr *c, struct json_object *mappings);
+struct json_object *ctr_ports_summary(struct json_object *ports);
 
 /* monitor.c */
 /* Whether HostConfig.AutoRemove is set; remove c from another thread, soon. */

@@ -135,7 +135,12 @@ start_locked(struct eng_daemon *d, struct eng_ctr *c, bool *already, struct bert
     pthread_mutex_unlock(&c->lock);
 
     int pid = 0;
-    int rc = task_create_start(d, c, &pid, err);
+    int rc = ctr_net_setup(d, c, err);
+    if (rc == 0) {
+        rc = task_create_start(d, c, &pid, err);
+        if (rc < 0)
+            ctr_net_teardown(d, c);
+    }
 
     pthread_mutex_lock(&c->lock);
     c->starting = false;
@@ -407,7 +412,9 @@ remove_locked(struct eng_daemon *d, struct eng_ctr *c, bool force, bool volumes,
     pthread_mutex_lock(&c->lock);
     c->status = ENG_CTR_REMOVING;
     pthread_mutex_unlock(&c->lock);
-    if (task_delete(d, c->id, err) < 0 || sup_container_remove(d, c->id, err) < 0 ||
+    if (task_delete(d, c->id, err) == 0)
+        ctr_net_teardown(d, c);
+    if (err->msg || sup_container_remove(d, c->id, err) < 0 ||
         eng_volume_detach_all(d, c->id, volumes, err) < 0 ||
         eng_store_container_delete(d->store, c->id, err) < 0) {
         pthread_mutex_lock(&c->lock);

@@ -178,6 +178,7 @@ monitor_exited(struct eng_daemon *d, struct eng_ctr *c, int exit_status, int64_t
         berth_err_wrap(&err, "container %.12s: delete its task", c->id);
         berth_err_warn(&err);
     }
+    ctr_net_teardown(d, c);
     if (restart || remove)
         schedule(d, c, delay, remove);
 }
@@ -199,8 +200,11 @@ monitor_reconcile(struct eng_daemon *d, struct eng_ctr *c)
         schedule(d, c, delay > 0 ? delay / 1000000 : 0, false);
         return;
     }
-    if (s != ENG_CTR_RUNNING && s != ENG_CTR_PAUSED && !has_task)
+    if (s != ENG_CTR_RUNNING && s != ENG_CTR_PAUSED && !has_task) {
+        /* Stopped, but its network may still be there (berthd died during its teardown). */
+        ctr_net_teardown(d, c);
         return;
+    }
 
     int status = 0, pid = 0, code = 0;
     int64_t exited = 0;

@@ -19,6 +19,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "engine/containers/internal.h"
+#include "engine/network/networks.h"
 #include "engine/daemon.h"
 #include "engine/events/events.h"
 #include "engine/store/store.h"
@@ -437,7 +438,11 @@ eng_containers_init(struct eng_daemon *d, struct berth_err *err)
     struct eng_containers *t = xzalloc(sizeof(*t));
     pthread_mutex_init(&t->lock, NULL);
     pthread_mutex_init(&t->stream_lock, NULL);
+    pthread_mutex_init(&t->net_lock, NULL);
+    pthread_mutex_init(&t->hosts_lock, NULL);
     d->containers = t;
+    if (eng_networks_init(d, err) < 0)
+        return -1;
     if (eng_store_container_each(d->store, load_one, d, err) < 0)
         return berth_err_wrap(err, "load containers");
     size_t n;
@@ -461,6 +466,8 @@ eng_containers_shutdown(struct eng_daemon *d)
     free(t->v);
     pthread_mutex_destroy(&t->lock);
     pthread_mutex_destroy(&t->stream_lock);
+    pthread_mutex_destroy(&t->net_lock);
+    pthread_mutex_destroy(&t->hosts_lock);
     free(t);
     d->containers = NULL;
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * Namespaces and what depends on them: NetworkMode (none and host; the engine has no
- * container networks yet), IpcMode (private, shareable, none, host, container:<ref>),
- * PidMode, UTSMode and CgroupnsMode; the hostname and domainname; Sysctls, which Docker
- * allows only for the namespaced kernel parameters of namespaces the container owns.
+ * Namespaces and what depends on them: NetworkMode (none, host, or the namespace the engine
+ * gives as netns_path: a container's own on its networks, or another container's), IpcMode
+ * (private, shareable, none, host, container:<ref>), PidMode, UTSMode and CgroupnsMode; the
+ * hostname and domainname; Sysctls, which Docker allows only for the namespaced kernel parameters
+ * of namespaces the container owns.
  */
 #include "engine/spec/spec-internal.h"
 
@@ -76,6 +77,10 @@ network(struct spec_ctx *c, struct berth_err *err)
 
     if (spec_get_string(c->host, "HostConfig", "NetworkMode", &mode, err) < 0)
         return -1;
+    if (c->in->netns_path) {
+        add_ns(c, "network", c->in->netns_path);
+        return 0;
+    }
     if (strcmp(mode, "host") == 0) {
         c->net_host = true;
         return 0;

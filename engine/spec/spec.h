@@ -57,6 +57,9 @@ struct engine_spec_input {
     engine_spec_volume_fn volume; /* NULL: any volume is an error */
     void *volume_data;
     engine_spec_ns_fn container_ns; /* NULL: "container:<ref>" modes are an error */
+    /* The network namespace to join (a container's own, made before each start, or another
+     * container's); NULL: as HostConfig.NetworkMode says (none and host only). */
+    const char *netns_path;
     void *container_ns_data;
 };
 

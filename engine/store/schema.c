@@ -17,6 +17,18 @@
  *            +-- | container | volume | dest | -+  PK (container, dest); container ON DELETE
  *                                                  CASCADE, a volume in use cannot be removed
  *
+ *   networks (3)                          container_networks (3)
+ *   +------------------+---------+        +----------------+------+
+ *   | id            PK | TEXT    | <----- | network        | TEXT |  PK (container, network);
+ *   | name      UNIQUE | TEXT    |        | container      | TEXT |  container ON DELETE
+ *   | doc              | JSON    |        | endpoint       | JSON |  CASCADE, a network in use
+ *   | created_at       | unix ns |        +----------------+------+  cannot be removed
+ *   +------------------+---------+
+ *
+ * A network's doc holds what it was made with (driver, IPAM config, internal, labels,
+ * options, its bridge); an endpoint what a container asked for on it (aliases, a static
+ * IPv4Address, a MAC). Addresses in use are not here: host-local keeps them under the root.
+ *
  * id is docker's 64-hex container id, name its unique name without the leading '/'; config
  * and host_config are the docker documents as created. (N) is the migration that made the
  * table. The version is PRAGMA user_version, written in the migration's own transaction. A
@@ -57,6 +69,19 @@ static const char *const migrations[] = {
      * restart count, health), and whether a volume was made anonymously (rm -v takes those). */
     "ALTER TABLE containers ADD COLUMN state TEXT NOT NULL DEFAULT '{}';"
     "ALTER TABLE volumes ADD COLUMN anonymous INTEGER NOT NULL DEFAULT 0;",
+    /* 3: networks, and the containers on each. */
+    "CREATE TABLE networks ("
+    "  id TEXT NOT NULL PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  doc TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE container_networks ("
+    "  container TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,"
+    "  network TEXT NOT NULL REFERENCES networks(id),"
+    "  endpoint TEXT NOT NULL,"
+    "  PRIMARY KEY (container, network)"
+    ");", /* with a rowid: the order containers joined networks in (eth0, eth1...) */
 };
 
 int

@@ -94,6 +94,43 @@ char **eng_store_volume_users(struct eng_store *s, const char *name, struct bert
 char **eng_store_container_volumes(struct eng_store *s, const char *container,
                                    struct berth_err *err);
 
+/* ---------------------------------------------------------------- networks (networks.c) */
+
+/* A row of the networks table; doc as JSON text. Borrowed strings. */
+struct eng_store_network {
+    const char *id, *name, *doc;
+    int64_t created_ns;
+};
+
+/* EEXIST when the id or the name is taken. */
+int eng_store_network_insert(struct eng_store *s, const struct eng_store_network *n,
+                             struct berth_err *err);
+/* ENOENT for an unknown id; EBUSY while a container is on it. */
+int eng_store_network_delete(struct eng_store *s, const char *id, struct berth_err *err);
+/* Call fn for every row, oldest first; a failing fn stops the walk and its error is returned. */
+int eng_store_network_each(struct eng_store *s,
+                           int (*fn)(void *data, const struct eng_store_network *n,
+                                     struct berth_err *err),
+                           void *data, struct berth_err *err);
+
+/* A row of container_networks: endpoint as JSON text. Borrowed strings. */
+struct eng_store_endpoint {
+    const char *container, *network, *endpoint;
+};
+
+/* Put container on network (EEXIST when it is; ENOENT when either row is missing). */
+int eng_store_endpoint_insert(struct eng_store *s, const struct eng_store_endpoint *e,
+                              struct berth_err *err);
+/* ENOENT when container is not on network. */
+int eng_store_endpoint_delete(struct eng_store *s, const char *container, const char *network,
+                              struct berth_err *err);
+/* Every row with this container (network NULL) or this network (container NULL), in the
+ * order they were made. */
+int eng_store_endpoint_each(struct eng_store *s, const char *container, const char *network,
+                            int (*fn)(void *data, const struct eng_store_endpoint *e,
+                                      struct berth_err *err),
+                            void *data, struct berth_err *err);
+
 /* ---------------------------------------------------------------- schema (schema.c) */
 
 /* The version this build writes: the number of migrations. */

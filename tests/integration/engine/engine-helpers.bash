@@ -6,7 +6,11 @@
 #   BERTHD                  the built berthd (from BERTH_BUILD_DIR, else PATH)
 #   EROOT, ESTATE, ESOCK    its --root, --state and socket
 #   start_berthd [ARGS...]  start it (in the background, logging to $TMP/berthd.log) and wait
-#                           for its socket; ARGS go on its command line
+#                           for its socket; ARGS go on its command line. Its default network
+#                           is --bridge $BERTHD_BRIDGE, none unless a test sets it: the
+#                           container tests were written to dockerd --bridge=none, and a
+#                           container on no CNI network leaves nothing on the host when a
+#                           test ends with it running (14-network.bats sets its own)
 #   kill_berthd [SIGNAL]    stop it (default TERM) and wait for it to go
 #   api [CURL ARGS...] PATH curl on the socket: prints the body, then a last line with the
 #                           status; PATH is appended to http://berthd
@@ -73,7 +77,8 @@ engine_teardown() {
 start_berthd() {
 	rm -f "$ESOCK"
 	"$BERTHD" --root "$EROOT" --state "$ESTATE" -H "unix://$ESOCK" --supervisor "$SOCK" \
-		--config "$TMP/daemon.json" --debug "$@" 2>>"$TMP/berthd.log" 3>&- &
+		--config "$TMP/daemon.json" --bridge "${BERTHD_BRIDGE:-none}" --debug "$@" \
+		2>>"$TMP/berthd.log" 3>&- &
 	BERTHD_PID=$!
 	retry 100 0.1 test -S "$ESOCK" || {
 		cat "$TMP/berthd.log" >&2

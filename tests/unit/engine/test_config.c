@@ -271,6 +271,26 @@ test_eng_config_parse_unknown_and_bad_documents(void **state)
     parse_bad("{\"log-level\": \"loud\"}", "loud");
 }
 
+static void
+test_eng_config_parse_bip_bridge(void **state)
+{
+    (void)state;
+    struct eng_config c;
+    parse_ok("{}", &c);
+    assert_string_equal(c.bip, "172.30.0.1/16");
+    assert_null(c.bridge);
+    eng_config_release(&c);
+    parse_ok("{\"bip\": \"10.9.0.1/24\", \"bridge\": \"none\"}", &c);
+    assert_string_equal(c.bip, "10.9.0.1/24");
+    assert_string_equal(c.bridge, "none");
+    eng_config_release(&c);
+    parse_bad("{\"bip\": \"10.9.0.0/24\"}", "must be the bridge's address");
+    parse_bad("{\"bip\": \"10.9.0.1\"}", "invalid CIDR address");
+    parse_bad("{\"bip\": \"10.9.0.1/31\"}", "must be the bridge's address");
+    parse_bad("{\"bridge\": \"a-name-far-too-long\"}", "not an interface name");
+    parse_bad("{\"bridge\": 1}", "bridge");
+}
+
 int
 main(void)
 {
@@ -284,6 +304,7 @@ main(void)
         cmocka_unit_test(test_eng_config_parse_insecure_registries),
         cmocka_unit_test(test_eng_config_parse_live_restore_hosts),
         cmocka_unit_test(test_eng_config_parse_unknown_and_bad_documents),
+        cmocka_unit_test(test_eng_config_parse_bip_bridge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

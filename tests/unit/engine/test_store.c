@@ -160,6 +160,57 @@ test_eng_store_schema_constraints(void **state)
     sqlite3_close(db);
 }
 
+static int
+count_rows(void *data, const struct eng_store_endpoint *e, struct berth_err *err)
+{
+    (void)e;
+    (void)err;
+    (*(int *)data)++;
+    return 0;
+}
+
+static void
+test_eng_store_networks(void **state)
+{
+    cleanup_err struct berth_err err = BERTH_ERR_INIT;
+    struct eng_store *s = NULL;
+    assert_int_equal(eng_store_open(*state, &s, &err), 0);
+    struct eng_store_network n = {.id = "n1", .name = "front", .doc = "{}", .created_ns = 1};
+    assert_int_equal(eng_store_network_insert(s, &n, &err), 0);
+    n.id = "n2";
+    assert_int_equal(eng_store_network_insert(s, &n, &err), -1);
+    assert_int_equal(err.code, EEXIST);
+    berth_err_clear(&err);
+    struct eng_store_container c = {.id = "c1",
+                                    .name = "web",
+                                    .image = "i",
+                                    .config = "{}",
+                                    .host_config = "{}",
+                                    .state = "{}"};
+    assert_int_equal(eng_store_container_insert(s, &c, &err), 0);
+    struct eng_store_endpoint e = {.container = "c1", .network = "n1", .endpoint = "{}"};
+    assert_int_equal(eng_store_endpoint_insert(s, &e, &err), 0);
+    assert_int_equal(eng_store_endpoint_insert(s, &e, &err), -1);
+    assert_int_equal(err.code, EEXIST);
+    berth_err_clear(&err);
+    e.network = "nope";
+    assert_int_equal(eng_store_endpoint_insert(s, &e, &err), -1);
+    assert_int_equal(err.code, ENOENT);
+    berth_err_clear(&err);
+    int rows = 0;
+    assert_int_equal(eng_store_endpoint_each(s, NULL, "n1", count_rows, &rows, &err), 0);
+    assert_int_equal(rows, 1);
+    /* In use: stays; after the container goes (cascade), it can go. */
+    assert_int_equal(eng_store_network_delete(s, "n1", &err), -1);
+    assert_int_equal(err.code, EBUSY);
+    berth_err_clear(&err);
+    assert_int_equal(eng_store_container_delete(s, "c1", &err), 0);
+    assert_int_equal(eng_store_network_delete(s, "n1", &err), 0);
+    assert_int_equal(eng_store_network_delete(s, "n1", &err), -1);
+    assert_int_equal(err.code, ENOENT);
+    eng_store_close(s);
+}
+
 int
 main(void)
 {
@@ -168,6 +219,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_eng_store_open_again, setup, teardown),
         cmocka_unit_test_setup_teardown(test_eng_store_open_newer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_eng_store_schema_constraints, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_eng_store_networks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
