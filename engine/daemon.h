@@ -23,6 +23,7 @@ struct eng_daemon {
     const char *root;       /* --root / data-root: the store, persistent data */
     const char *state;      /* --state: temporary files (uploads), the lock */
     const char *host;       /* the socket path (without unix://) */
+    const char *group;      /* --group: the socket's group; NULL: "berth" when it exists */
     const char *supervisor; /* the supervisor's socket */
     bool debug;
     /* Set (atomically) when berthd is stopping: handlers that block (wait, logs -f) return. */

@@ -36,6 +36,8 @@ static const char usage[] =
     "  --root DIR          persistent data (default /var/lib/berth/engine)\n"
     "  --state DIR         runtime state (default /run/berth/engine)\n"
     "  -H, --host ADDR     unix://SOCKET to serve on (default unix:///run/berth/berthd.sock)\n"
+    "  -G, --group NAME    the socket's group, which may use the API (default berth, when it\n"
+    "                      exists; otherwise root alone)\n"
     "  --supervisor PATH   berth-supervisor's socket (default /run/berth/supervisor.sock)\n"
     "  --config FILE       daemon.json (default /etc/berth/daemon.json; missing: defaults)\n"
     "  -b, --bridge NAME   the default network's bridge (default berth0; none: containers\n"
@@ -45,7 +47,7 @@ static const char usage[] =
     "  -v, --version       print the version and exit\n";
 
 struct options {
-    const char *root, *state, *host, *supervisor, *config, *bridge;
+    const char *root, *state, *host, *group, *supervisor, *config, *bridge;
     int level;
     bool debug;
 };
@@ -58,6 +60,7 @@ parse_args(int argc, char **argv, struct options *o)
         {"data-root", required_argument, NULL, 'r'},
         {"state", required_argument, NULL, 's'},
         {"host", required_argument, NULL, 'H'},
+        {"group", required_argument, NULL, 'G'},
         {"supervisor", required_argument, NULL, 'S'},
         {"config", required_argument, NULL, 'c'},
         {"bridge", required_argument, NULL, 'b'},
@@ -68,11 +71,12 @@ parse_args(int argc, char **argv, struct options *o)
         {NULL, 0, NULL, 0},
     };
     int c;
-    while ((c = getopt_long(argc, argv, "H:b:Dvh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "H:G:b:Dvh", longopts, NULL)) != -1) {
         switch (c) {
         case 'r': o->root = optarg; break;
         case 's': o->state = optarg; break;
         case 'H': o->host = optarg; break;
+        case 'G': o->group = optarg; break;
         case 'S': o->supervisor = optarg; break;
         case 'c': o->config = optarg; break;
         case 'b': o->bridge = optarg; break;
@@ -219,6 +223,7 @@ main(int argc, char **argv)
                                 : "/var/lib/berth/engine",
         .state = o.state,
         .supervisor = o.supervisor,
+        .group = o.group,
         .debug = level >= BERTH_LOG_DEBUG,
         .config = &cfg,
     };

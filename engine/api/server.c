@@ -43,7 +43,7 @@ struct conn_state {
 };
 
 static int
-bind_socket(const char *path, struct berth_err *err)
+bind_socket(const char *path, const char *group, struct berth_err *err)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof(sa.sun_path))
@@ -70,7 +70,12 @@ bind_socket(const char *path, struct berth_err *err)
     umask(old);
     if (r < 0)
         return berth_err_set(err, errno, "bind `%s`", path);
-    struct group *g = getgrnam("berth");
+    /* The default group may be missing (root alone then); a group asked for must exist. */
+    struct group *g = getgrnam(group ? group : "berth");
+    if (!g && group) {
+        unlink(path);
+        return berth_err_fail(err, ENOENT, "--group: no group `%s`", group);
+    }
     if ((g && chown(path, 0, g->gr_gid) < 0) || chmod(path, 0660) < 0 || listen(fd, 128) < 0) {
         int e = errno;
         unlink(path);
@@ -215,7 +220,7 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 struct eng_api_server *
 eng_api_server_start(struct eng_daemon *d, const char *path, struct berth_err *err)
 {
-    int fd = bind_socket(path, err);
+    int fd = bind_socket(path, d->group, err);
     if (fd < 0)
         return NULL;
     /* The logger first, so that MHD reports everything after it through common/log. */
