@@ -2,8 +2,8 @@
  *
  * The flags of run and create and the ContainerCreate body they make (Docker Engine API
  * v1.41: Config fields at the top level, HostConfig, NetworkingConfig). Parsing checks every
- * value it can (sizes, durations, restart policies, mounts, ulimits, devices) so that a bad
- * flag is refused before anything is created.
+ * value it can (sizes, durations, restart policies, mounts, ulimits, devices, and the
+ * networking flags of netopts.h) so that a bad flag is refused before anything is created.
  */
 #ifndef BERTH_ENGINE_CLI_RUNOPTS_H
 #define BERTH_ENGINE_CLI_RUNOPTS_H
