@@ -447,6 +447,12 @@ network_inspect(struct cli_global *g, int argc, char **argv, struct berth_err *e
     for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
             return sub_help("inspect");
+    if (argc < 2) {
+        berth_err_fail(err, EINVAL,
+                       "\"berth network inspect\" requires at least 1 argument.\nSee 'berth "
+                       "network inspect --help'.");
+        return CLI_EXIT_USAGE;
+    }
     char **v = xmalloc(((size_t)argc + 2) * sizeof(*v));
     v[0] = "inspect";
     v[1] = "--type=network";

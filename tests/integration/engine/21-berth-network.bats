@@ -318,6 +318,9 @@ creates_sent() {
 	run berthcli network create
 	assert_status 125
 	assert_output_contains '"berth network create" requires exactly 1 argument.'
+	run berthcli network inspect
+	assert_status 125
+	assert_output_contains '"berth network inspect" requires at least 1 argument.'
 	run berthcli network frob
 	assert_status 125
 	assert_output_contains "unknown command \`frob\`"
