@@ -149,7 +149,7 @@ creates_sent() {
 	[[ "${lines[0]}" =~ ^NETWORK\ ID\ +NAME\ +DRIVER\ +SCOPE$ ]]
 	assert_output_contains "${id:0:12}"
 	[[ "$output" =~ ${id:0:12}\ +$ID-net\ +bridge\ +local ]]
-	run berthcli network inspect --format '{{.Driver}}{{range .IPAM.Config}} {{.Subnet}} {{.Gateway}}{{end}}' "$ID-net"
+	run berthcli network inspect --format '{{.Driver}} {{(index .IPAM.Config 0).Subnet}} {{(index .IPAM.Config 0).Gateway}}' "$ID-net"
 	assert_status 0
 	[ "$output" = "bridge 10.242.$N.0/24 10.242.$N.254" ]
 	run berthcli run -d --name "$C-web" --network "$ID-net" --network-alias www --network-alias web2 busybox sh -c 'echo by-name >/tmp/index.html; httpd -f -p 80 -h /tmp'
@@ -160,8 +160,8 @@ creates_sent() {
 	assert_output_contains pinged
 	run berthcli network inspect --format '{{range .Containers}}{{.Name}} {{.IPv4Address}}{{end}}' "$ID-net"
 	assert_output_contains "$C-web 10.242.$N."
-	run berthcli inspect "$C-web"
-	[ "$(jq -c --arg n "$ID-net" '.[0].NetworkSettings.Networks[$n].Aliases' <<<"$output")" = '["www","web2"]' ]
+	run berthcli inspect --format "{{json (index .NetworkSettings.Networks \"$ID-net\").Aliases}}" "$C-web"
+	[ "$output" = '["www","web2"]' ]
 	# In use: it stays; once its container is gone it goes.
 	run berthcli network rm "$ID-net"
 	assert_status 1
