@@ -58,6 +58,7 @@ int cli_cmd_login(struct cli_global *g, int argc, char **argv, struct berth_err 
 int cli_cmd_logout(struct cli_global *g, int argc, char **argv, struct berth_err *err);
 
 int cli_cmd_volume(struct cli_global *g, int argc, char **argv, struct berth_err *err);
+int cli_cmd_network(struct cli_global *g, int argc, char **argv, struct berth_err *err);
 int cli_cmd_inspect(struct cli_global *g, int argc, char **argv, struct berth_err *err);
 
 int cli_cmd_run(struct cli_global *g, int argc, char **argv, struct berth_err *err);

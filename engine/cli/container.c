@@ -6,6 +6,7 @@
  */
 #include "engine/cli/container.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <pthread.h>
@@ -433,6 +434,41 @@ cli_cmd_top(struct cli_global *g, int argc, char **argv, struct berth_err *err)
     return 0;
 }
 
+/* One "HostIp:HostPort" as docker joins them ("[::]:8080" for an IPv6 address), after
+ * "80/tcp -> " when key is given. Heap. */
+static char *
+binding_line(const char *key, struct json_object *b)
+{
+    const char *ip = cli_json_str(b, "HostIp"), *port = cli_json_str(b, "HostPort");
+    bool v6 = strchr(ip, ':') != NULL;
+    return xasprintf("%s%s%s%s%s:%s", key ? key : "", key ? " -> " : "", v6 ? "[" : "", ip,
+                     v6 ? "]" : "", port);
+}
+
+/* Natural order, as docker sorts port's lines: runs of digits compare as numbers, so that
+ * "8/tcp" comes before "80/tcp" and "9000" before "10000". */
+static int
+natural_cmp(const void *pa, const void *pb)
+{
+    const char *a = *(char *const *)pa, *b = *(char *const *)pb;
+    while (*a && *b) {
+        if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+            char *ea, *eb;
+            unsigned long long x = strtoull(a, &ea, 10), y = strtoull(b, &eb, 10);
+            if (x != y)
+                return x < y ? -1 : 1;
+            a = ea;
+            b = eb;
+            continue;
+        }
+        if (*a != *b)
+            return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+        a++;
+        b++;
+    }
+    return (unsigned char)*a - (unsigned char)*b;
+}
+
 int
 cli_cmd_port(struct cli_global *g, int argc, char **argv, struct berth_err *err)
 {
@@ -446,36 +482,51 @@ cli_cmd_port(struct cli_global *g, int argc, char **argv, struct berth_err *err)
     }
     if (cli_args_count("port", &args, 1, 2, err) < 0)
         return CLI_EXIT_USAGE;
+    /* "80" means "80/tcp", as docker reads it. */
+    cleanup_free char *want = NULL;
+    if (args.n == 2)
+        want = strchr(args.v[1], '/') ? xstrdup(args.v[1]) : xasprintf("%s/tcp", args.v[1]);
     cleanup_json struct json_object *c = NULL;
     if (cli_container_inspect(g, args.v[0], &c, err) < 0)
         return CLI_EXIT_FAIL;
     struct json_object *ns = NULL, *ports = NULL;
     json_object_object_get_ex(c, "NetworkSettings", &ns);
-    if (!ns || !json_object_object_get_ex(ns, "Ports", &ports) ||
-        !json_object_is_type(ports, json_type_object) || !json_object_object_length(ports)) {
-        if (args.n == 2) {
-            berth_err_fail(err, ENOENT,
-                           "Error: No public port '%s' published for %s "
-                           "(berth publishes no ports: networking is none or host)",
-                           args.v[1], args.v[0]);
+    if (ns)
+        json_object_object_get_ex(ns, "Ports", &ports);
+    if (ports && !json_object_is_type(ports, json_type_object))
+        ports = NULL;
+    if (want) {
+        /* Only the addresses, one a line; an exposed port not published (null) is none. */
+        struct json_object *binds = NULL;
+        if (!ports || !json_object_object_get_ex(ports, want, &binds) ||
+            !json_object_is_type(binds, json_type_array) || !json_object_array_length(binds)) {
+            berth_err_fail(err, ENOENT, "Error: No public port '%s' published for %s", want,
+                           args.v[0]);
             return CLI_EXIT_FAIL;
+        }
+        for (size_t i = 0; i < json_object_array_length(binds); i++) {
+            cleanup_free char *line = binding_line(NULL, json_object_array_get_idx(binds, i));
+            printf("%s\n", line);
         }
         return 0;
     }
-    json_object_object_foreach(ports, key, binds)
-    {
-        if (args.n == 2 && strcmp(key, args.v[1]) != 0 &&
-            !(strchr(key, '/') && strncmp(key, args.v[1], strlen(args.v[1])) == 0 &&
-              key[strlen(args.v[1])] == '/'))
-            continue;
-        for (size_t i = 0; binds && i < json_object_array_length(binds); i++) {
-            struct json_object *b = json_object_array_get_idx(binds, i), *ip = NULL, *hp = NULL;
-            json_object_object_get_ex(b, "HostIp", &ip);
-            json_object_object_get_ex(b, "HostPort", &hp);
-            printf("%s -> %s:%s\n", key, ip ? json_object_get_string(ip) : "",
-                   hp ? json_object_get_string(hp) : "");
+    struct cli_strv lines = {0};
+    if (ports) {
+        json_object_object_foreach(ports, key, binds)
+        {
+            for (size_t i = 0;
+                 json_object_is_type(binds, json_type_array) && i < json_object_array_length(binds);
+                 i++)
+                cli_strv_add(&lines, binding_line(key, json_object_array_get_idx(binds, i)));
         }
     }
+    if (lines.n)
+        qsort(lines.items, lines.n, sizeof(*lines.items), natural_cmp);
+    for (size_t i = 0; i < lines.n; i++) {
+        printf("%s\n", lines.items[i]);
+        free((char *)lines.items[i]);
+    }
+    cli_strv_free(&lines);
     return 0;
 }
 

@@ -43,18 +43,15 @@ struct cli_tmpl {
     struct node *root;
 };
 
+static void free_pipeline(struct pipeline *pipe);
+
 static void
 free_nodes(struct node *n)
 {
     while (n) {
         struct node *next = n->next;
         free(n->text);
-        for (size_t i = 0; i < n->pipe.n_cmds; i++) {
-            for (size_t j = 0; j < n->pipe.cmds[i].n_words; j++)
-                free(n->pipe.cmds[i].words[j]);
-            free(n->pipe.cmds[i].words);
-        }
-        free(n->pipe.cmds);
+        free_pipeline(&n->pipe);
         free_nodes(n->body);
         free_nodes(n->else_body);
         free(n);
@@ -77,6 +74,42 @@ struct parser {
     const char *p;    /* the rest of the template */
     char *pending_kw; /* the keyword ("end", "else") that stopped the last list */
 };
+
+/* The length of the parenthesized group s starts with, "(" to its matching ")" (quoted
+ * strings inside skipped), or 0 when it is not closed within len. */
+static size_t
+paren_len(const char *s, size_t len)
+{
+    int depth = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"' || s[i] == '`') {
+            char q = s[i];
+            for (i++; i < len && s[i] != q; i++)
+                if (s[i] == '\\' && q == '"')
+                    i++;
+            if (i >= len)
+                return 0;
+        } else if (s[i] == '(') {
+            depth++;
+        } else if (s[i] == ')' && --depth == 0) {
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+static void
+free_pipeline(struct pipeline *pipe)
+{
+    for (size_t i = 0; i < pipe->n_cmds; i++) {
+        for (size_t j = 0; j < pipe->cmds[i].n_words; j++)
+            free(pipe->cmds[i].words[j]);
+        free(pipe->cmds[i].words);
+    }
+    free(pipe->cmds);
+    pipe->cmds = NULL;
+    pipe->n_cmds = 0;
+}
 
 /* Split an action's text into a pipeline. */
 static int
@@ -101,7 +134,19 @@ parse_pipeline(const char *s, size_t len, struct pipeline *pipe, struct berth_er
             continue;
         }
         const char *w = s;
-        if (*s == '"' || *s == '`') {
+        if (*s == '(') {
+            size_t n = paren_len(s, (size_t)(end - s));
+            if (n == 0) {
+                for (size_t i = 0; i < cur.n_words; i++)
+                    free(cur.words[i]);
+                free(cur.words);
+                return berth_err_fail(err, EINVAL, "template: unclosed left paren");
+            }
+            /* The group and what follows it at once: "(index .X 0).Field". */
+            s += n;
+            while (s < end && !isspace((unsigned char)*s) && *s != '|')
+                s++;
+        } else if (*s == '"' || *s == '`') {
             char q = *s++;
             while (s < end && *s != q) {
                 if (*s == '\\' && q == '"' && s + 1 < end)
@@ -454,11 +499,43 @@ eval_path(struct json_object *dot, const char *path, struct val *out, struct ber
     return 0;
 }
 
+static int eval_pipeline(struct run *r, const struct pipeline *p, struct val *out);
+
+/* "(pipeline)" or "(pipeline).A.B": the pipeline's value, or a field path from it. */
+static int
+eval_group(struct run *r, const char *w, struct val *out)
+{
+    size_t n = paren_len(w, strlen(w));
+    if (n < 2)
+        return berth_err_fail(r->err, EINVAL, "template: unclosed left paren");
+    const char *rest = w + n;
+    if (*rest && *rest != '.')
+        return berth_err_fail(r->err, EINVAL, "template: unexpected \"%s\" after \"%.*s\"", rest,
+                              (int)n, w);
+    struct pipeline pipe = {0};
+    struct val v = {0};
+    int rc = parse_pipeline(w + 1, n - 2, &pipe, r->err);
+    if (rc == 0)
+        rc = eval_pipeline(r, &pipe, &v);
+    free_pipeline(&pipe);
+    if (rc < 0)
+        return -1;
+    if (!*rest) {
+        *out = v;
+        return 0;
+    }
+    rc = eval_path(v.o, rest, out, r->err);
+    val_drop(&v);
+    return rc;
+}
+
 static int
 eval_word(struct run *r, const char *w, struct val *out)
 {
     out->missing = false;
     out->o = NULL;
+    if (w[0] == '(')
+        return eval_group(r, w, out);
     if (w[0] == '.') {
         if (eval_path(r->dot, w, out, r->err) < 0)
             return -1;
@@ -687,9 +764,9 @@ call(struct run *r, const char *name, struct val *args, size_t n, struct val *ou
 static bool
 is_function(const char *w)
 {
-    return w[0] != '.' && w[0] != '"' && w[0] != '`' && !isdigit((unsigned char)w[0]) &&
-           w[0] != '-' && strcmp(w, "true") != 0 && strcmp(w, "false") != 0 &&
-           strcmp(w, "nil") != 0;
+    return w[0] != '.' && w[0] != '"' && w[0] != '`' && w[0] != '(' &&
+           !isdigit((unsigned char)w[0]) && w[0] != '-' && strcmp(w, "true") != 0 &&
+           strcmp(w, "false") != 0 && strcmp(w, "nil") != 0;
 }
 
 /* One command of a pipeline; prev (when not NULL) is the previous command's result, which
@@ -710,8 +787,7 @@ eval_cmd(struct run *r, const struct cmd *c, struct val *prev, struct val *out)
     for (i = 0; i + 1 < c->n_words; i++) {
         if (is_function(c->words[i + 1])) {
             rc = berth_err_fail(r->err, EINVAL,
-                                "template: %s: functions as arguments need parentheses, "
-                                "which are not supported",
+                                "template: %s: a function as an argument needs parentheses",
                                 c->words[i + 1]);
             break;
         }

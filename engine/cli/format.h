@@ -6,10 +6,12 @@
  * Templates: text with actions. `{{.A.B}}` a field path (`{{.}}` the value itself),
  * `{{json .X}}`, `{{index .X 0}}` / `{{index .X "key"}}`, `{{len .X}}`, `{{upper .X}}`,
  * `{{lower .X}}`, `{{title .X}}`, `{{join .X ","}}`, `{{split .X ","}}`, `{{println .X}}`,
- * `{{printf "%s-%d" .A .B}}`, pipelines (`{{.X | json}}`), `{{if .X}}..{{else}}..{{end}}`,
- * `{{range .X}}..{{end}}`, and the trim markers `{{-` / `-}}`. Values print as Go prints
- * decoded JSON: a missing field as `<no value>`, null as `<nil>`, arrays as `[a b]`, objects
- * as `map[k:v]`. As docker does, a literal `\t` or `\n` in the format is a tab or newline.
+ * `{{printf "%s-%d" .A .B}}`, pipelines (`{{.X | json}}`), parenthesized pipelines as
+ * arguments or with a field path after them (`{{(index .X 0).Y}}`),
+ * `{{if .X}}..{{else}}..{{end}}`, `{{range .X}}..{{end}}`, and the trim markers `{{-` / `-}}`.
+ * Values print as Go prints decoded JSON: a missing field as `<no value>`, null as `<nil>`,
+ * arrays as `[a b]`, objects as `map[k:v]`. As docker does, a literal `\t` or `\n` in the
+ * format is a tab or newline.
  *
  * Tables: a format starting with "table " prints a header line, made by running the
  * template with every field replaced by its column name, then one line per row, with the

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * inspect: containers, images and volumes by name or id. Without --type each name is tried
- * as a container, then an image, then a volume, as docker does. The objects print as one
- * indented JSON array, or each through -f/--format.
+ * inspect: containers, images, volumes and networks by name or id. Without --type each name
+ * is tried as a container, then an image, a volume, a network, as docker does. The objects
+ * print as one indented JSON array, or each through -f/--format.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -19,7 +19,7 @@
 #include "engine/cli/http.h"
 #include "engine/cli/output.h"
 
-static const char *const types[] = {"container", "image", "volume"};
+static const char *const types[] = {"container", "image", "volume", "network"};
 
 static char *
 inspect_path(const char *type, const char *name, bool size)
@@ -29,6 +29,8 @@ inspect_path(const char *type, const char *name, bool size)
     if (strcmp(type, "image") == 0)
         return xasprintf("/images/%s/json", name);
     cleanup_free char *e = cli_escape(name);
+    if (strcmp(type, "network") == 0)
+        return xasprintf("/networks/%s", e);
     return xasprintf("/volumes/%s", e);
 }
 
@@ -52,6 +54,8 @@ find(struct cli_global *g, const char *type, const char *name, bool size, struct
         berth_err_fail(err, ENOENT, "Error: No such image: %s", name);
     else if (type && strcmp(type, "volume") == 0)
         berth_err_fail(err, ENOENT, "Error: No such volume: %s", name);
+    else if (type && strcmp(type, "network") == 0)
+        berth_err_fail(err, ENOENT, "Error: No such network: %s", name);
     else if (type)
         berth_err_fail(err, ENOENT, "Error: No such container: %s", name);
     else
@@ -83,7 +87,7 @@ cli_cmd_inspect(struct cli_global *g, int argc, char **argv, struct berth_err *e
     if (cli_args_count("inspect", &args, 1, -1, err) < 0)
         return CLI_EXIT_USAGE;
     if (type && strcmp(type, "container") != 0 && strcmp(type, "image") != 0 &&
-        strcmp(type, "volume") != 0) {
+        strcmp(type, "volume") != 0 && strcmp(type, "network") != 0) {
         berth_err_fail(err, EINVAL, "\"%s\" is not a valid value for --type", type);
         return CLI_EXIT_USAGE;
     }

@@ -53,6 +53,7 @@ static const struct cli_command commands[] = {
     {"history",   cli_cmd_history,   "Show the history of an image"},
     {"search",    cli_cmd_search,    "Search registries for images"},
     {"volume",    cli_cmd_volume,    "Manage volumes"},
+    {"network",   cli_cmd_network,   "Manage networks"},
     {"system",    cli_cmd_system,    "Manage berth"},
     {"events",    cli_cmd_events,    "Get real time events from the server"},
     {"info",      cli_cmd_info,      "Display system-wide information"},

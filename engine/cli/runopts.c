@@ -52,7 +52,7 @@ cli_runopts_parse(const char *cmd, int argc, char **argv, struct cli_runopts *o,
         STR("stop-signal", 0, stop_signal), INT("stop-timeout", stop_timeout),
         LIST("env", 'e', env), LIST("env-file", 0, env_file), LIST("label", 'l', labels),
         LIST("volume", 'v', volumes), LIST("mount", 0, mounts), LIST("attach", 'a', attach),
-        LIST("expose", 0, expose),
+        LIST("expose", 0, net.expose),
         STR("health-cmd", 0, health_cmd), STR("health-interval", 0, health_interval),
         STR("health-timeout", 0, health_timeout),
         STR("health-start-period", 0, health_start_period), INT("health-retries", health_retries),
@@ -60,7 +60,11 @@ cli_runopts_parse(const char *cmd, int argc, char **argv, struct cli_runopts *o,
         STR("memory-reservation", 0, memory_reservation), STR("cpus", 0, cpus),
         STR("cpuset-cpus", 0, cpuset_cpus), STR("cpuset-mems", 0, cpuset_mems),
         STR("ipc", 0, ipc), STR("pid", 0, pid), STR("uts", 0, uts), STR("shm-size", 0, shm_size),
-        STR("network", 0, network), STR("net", 0, network), STR("log-driver", 0, log_driver),
+        LIST("network", 0, net.networks), LIST("net", 0, net.networks),
+        LIST("network-alias", 0, net.aliases), STR("ip", 0, net.ip),
+        STR("mac-address", 0, net.mac), BOOL("publish-all", 'P', net.publish_all),
+        LIST("dns-search", 0, net.dns_search), LIST("dns-option", 0, net.dns_options),
+        LIST("dns-opt", 0, net.dns_options), STR("log-driver", 0, log_driver),
         STR("cgroupns", 0, cgroupns), STR("userns", 0, userns),
         {"cpu-shares", 'c', CLI_FLAG_INT, &o->cpu_shares, &o->cpu_shares_set},
         INT("pids-limit", pids_limit), INT("oom-score-adj", oom_score_adj),
@@ -69,7 +73,8 @@ cli_runopts_parse(const char *cmd, int argc, char **argv, struct cli_runopts *o,
         LIST("security-opt", 0, security_opt), LIST("ulimit", 0, ulimits),
         LIST("device", 0, devices), LIST("sysctl", 0, sysctls), LIST("tmpfs", 0, tmpfs),
         LIST("group-add", 0, group_add), LIST("log-opt", 0, log_opts),
-        LIST("publish", 'p', publish), LIST("dns", 0, dns), LIST("add-host", 0, add_host),
+        LIST("publish", 'p', net.publish), LIST("dns", 0, net.dns),
+        LIST("add-host", 0, net.add_host),
     };
     /* clang-format on */
     struct cli_args args;
@@ -100,13 +105,13 @@ cli_runopts_parse(const char *cmd, int argc, char **argv, struct cli_runopts *o,
 void
 cli_runopts_free(struct cli_runopts *o)
 {
-    struct cli_strv *lists[] = {&o->env,      &o->env_file,     &o->labels,    &o->volumes,
-                                &o->mounts,   &o->attach,       &o->expose,    &o->cap_add,
-                                &o->cap_drop, &o->security_opt, &o->ulimits,   &o->devices,
-                                &o->sysctls,  &o->tmpfs,        &o->group_add, &o->log_opts,
-                                &o->publish,  &o->dns,          &o->add_host};
+    struct cli_strv *lists[] = {&o->env,     &o->env_file,     &o->labels,  &o->volumes,
+                                &o->mounts,  &o->attach,       &o->cap_add, &o->cap_drop,
+                                &o->ulimits, &o->security_opt, &o->devices, &o->sysctls,
+                                &o->tmpfs,   &o->group_add,    &o->log_opts};
     for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
         cli_strv_free(lists[i]);
+    cli_netopts_free(&o->net);
 }
 
 /* ---- the body ------------------------------------------------------------------------------ */
@@ -458,13 +463,6 @@ host_config(struct json_object *hc, const struct cli_runopts *o, struct json_obj
     for (size_t i = 0; i < o->mounts.n; i++)
         if (mount(mounts, o->mounts.items[i], err) < 0)
             return -1;
-    if (o->publish.n)
-        return berth_err_fail(err, ENOTSUP,
-                              "publishing ports (-p %s) is not supported: berth containers use "
-                              "--network none or host",
-                              o->publish.items[0]);
-    json_object_object_add(hc, "NetworkMode",
-                           json_object_new_string(o->network ? o->network : "default"));
     if (o->restart && cli_restart_policy(hc, o->restart, err) < 0)
         return -1;
     if (o->rm && o->restart && strcmp(o->restart, "no") != 0)
@@ -478,8 +476,6 @@ host_config(struct json_object *hc, const struct cli_runopts *o, struct json_obj
     json_object_object_add(hc, "CapDrop", strv_array(&o->cap_drop));
     json_object_object_add(hc, "SecurityOpt", strv_array(&o->security_opt));
     json_object_object_add(hc, "GroupAdd", strv_array(&o->group_add));
-    json_object_object_add(hc, "Dns", strv_array(&o->dns));
-    json_object_object_add(hc, "ExtraHosts", strv_array(&o->add_host));
     if (size_field(hc, "Memory", o->memory, "--memory", err) < 0 ||
         size_field(hc, "MemorySwap", o->memory_swap, "--memory-swap", err) < 0 ||
         size_field(hc, "MemoryReservation", o->memory_reservation, "--memory-reservation", err) <
@@ -607,27 +603,14 @@ cli_runopts_body(const struct cli_runopts *o, struct berth_err *err)
     add_str(body, "StopSignal", o->stop_signal);
     if (o->stop_timeout_set)
         json_object_object_add(body, "StopTimeout", json_object_new_int64(o->stop_timeout));
-    if (o->network && strcmp(o->network, "none") == 0)
-        json_object_object_add(body, "NetworkDisabled", json_object_new_boolean(1));
     if (healthcheck(body, o, err) < 0)
         goto fail;
-    struct json_object *exposed = json_object_new_object();
-    json_object_object_add(body, "ExposedPorts", exposed);
-    for (size_t i = 0; i < o->expose.n; i++) {
-        cleanup_free char *p = strchr(o->expose.items[i], '/')
-                                   ? xstrdup(o->expose.items[i])
-                                   : xasprintf("%s/tcp", o->expose.items[i]);
-        json_object_object_add(exposed, p, json_object_new_object());
-    }
     struct json_object *vols = json_object_new_object();
     json_object_object_add(body, "Volumes", vols);
     struct json_object *hc = json_object_new_object();
     json_object_object_add(body, "HostConfig", hc);
-    if (host_config(hc, o, vols, err) < 0)
+    if (host_config(hc, o, vols, err) < 0 || cli_netopts_body(&o->net, body, hc, err) < 0)
         goto fail;
-    struct json_object *nc = json_object_new_object();
-    json_object_object_add(nc, "EndpointsConfig", json_object_new_object());
-    json_object_object_add(body, "NetworkingConfig", nc);
     return body;
 fail:
     json_object_put(body);

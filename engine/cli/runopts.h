@@ -2,8 +2,8 @@
  *
  * The flags of run and create and the ContainerCreate body they make (Docker Engine API
  * v1.41: Config fields at the top level, HostConfig, NetworkingConfig). Parsing checks every
- * value it can (sizes, durations, restart policies, mounts, ulimits, devices) so that a bad
- * flag is refused before anything is created.
+ * value it can (sizes, durations, restart policies, mounts, ulimits, devices, and the
+ * networking flags of netopts.h) so that a bad flag is refused before anything is created.
  */
 #ifndef BERTH_ENGINE_CLI_RUNOPTS_H
 #define BERTH_ENGINE_CLI_RUNOPTS_H
@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "engine/cli/flags.h"
+#include "engine/cli/netopts.h"
 
 struct berth_err;
 struct json_object;
@@ -24,19 +25,21 @@ struct cli_runopts {
     const char *hostname, *domainname, *user, *workdir, *entrypoint, *stop_signal;
     long long stop_timeout;
     bool stop_timeout_set, entrypoint_set;
-    struct cli_strv env, env_file, labels, volumes, mounts, attach, expose;
+    struct cli_strv env, env_file, labels, volumes, mounts, attach;
     const char *health_cmd, *health_interval, *health_timeout, *health_start_period;
     long long health_retries;
     bool health_retries_set;
     /* HostConfig */
     const char *restart, *memory, *memory_swap, *memory_reservation, *cpus, *cpuset_cpus;
-    const char *cpuset_mems, *ipc, *pid, *uts, *shm_size, *network, *log_driver, *cgroupns;
+    const char *cpuset_mems, *ipc, *pid, *uts, *shm_size, *log_driver, *cgroupns;
     const char *userns;
     long long cpu_shares, pids_limit, oom_score_adj, cpu_quota, cpu_period;
     bool cpu_shares_set, pids_limit_set, oom_score_adj_set, cpu_quota_set, cpu_period_set;
     bool oom_kill_disable;
     struct cli_strv cap_add, cap_drop, security_opt, ulimits, devices, sysctls, tmpfs;
-    struct cli_strv group_add, log_opts, publish, dns, add_host;
+    struct cli_strv group_add, log_opts;
+    /* Networking (netopts.h) */
+    struct cli_netopts net;
     /* The operands: the image, then the command. */
     const char *image;
     char **cmd;

@@ -112,9 +112,9 @@ load_busybox_berth() {
 	run berthcli run --restart sometimes busybox true
 	assert_status 125
 	assert_output_contains "invalid restart policy \`sometimes\`"
-	run berthcli run -p 80:80 busybox true
+	run berthcli run -p 70000:80 busybox true
 	assert_status 125
-	assert_output_contains "publishing ports"
+	assert_output_contains 'invalid argument "70000:80" for "-p, --publish" flag: invalid hostPort: 70000'
 	run berthcli frobnicate
 	assert_status 1
 	assert_output_contains "'frobnicate' is not a berth command"

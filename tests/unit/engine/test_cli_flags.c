@@ -249,6 +249,48 @@ test_cli_runopts_body(void **state)
     assert_string_equal(at(b, "HostConfig.Sysctls"), "{\"net.core.somaxconn\":\"1024\"}");
     assert_string_equal(at(b, "HostConfig.NetworkMode"), "\"none\"");
     assert_string_equal(at(b, "HostConfig.ReadonlyRootfs"), "true");
+    assert_string_equal(at(b, "NetworkDisabled"), "true");
+    json_object_put(b);
+}
+
+static void
+test_cli_runopts_network(void **state)
+{
+    struct berth_err err = BERTH_ERR_INIT;
+    char **v = ARGV("create", "-p", "127.0.0.1:8080:80", "-p", "8081:80", "-p",
+                    "9000-9001:90-91/udp", "-p", "7000-7010:70", "-p", "[::1]::60", "-p", "50",
+                    "--expose", "40-41", "-P", "--network", "net1", "--network-alias", "a1",
+                    "--network-alias", "a2", "--ip", "10.1.0.5", "--dns", "192.0.2.53",
+                    "--dns-search", "ex.test", "--dns-option", "ndots:2", "--add-host",
+                    "db:192.0.2.7", "--mac-address", "02:42:ac:11:00:99", "busybox");
+    int argc = 0;
+    while (v[argc])
+        argc++;
+    struct json_object *b = body_of(argc, v, &err);
+    if (!b)
+        fail_msg("%s", err.msg);
+    assert_string_equal(at(b, "ExposedPorts"),
+                        "{\"40/tcp\":{},\"41/tcp\":{},\"80/tcp\":{},\"90/udp\":{},\"91/udp\":{},"
+                        "\"70/tcp\":{},\"60/tcp\":{},\"50/tcp\":{}}");
+    assert_string_equal(at(b, "HostConfig.PortBindings"),
+                        "{\"80/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"8080\"},"
+                        "{\"HostIp\":\"\",\"HostPort\":\"8081\"}],"
+                        "\"90/udp\":[{\"HostIp\":\"\",\"HostPort\":\"9000\"}],"
+                        "\"91/udp\":[{\"HostIp\":\"\",\"HostPort\":\"9001\"}],"
+                        "\"70/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"7000-7010\"}],"
+                        "\"60/tcp\":[{\"HostIp\":\"::1\",\"HostPort\":\"\"}],"
+                        "\"50/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"\"}]}");
+    assert_string_equal(at(b, "HostConfig.PublishAllPorts"), "true");
+    assert_string_equal(at(b, "HostConfig.NetworkMode"), "\"net1\"");
+    assert_string_equal(at(b, "NetworkingConfig.EndpointsConfig"),
+                        "{\"net1\":{\"IPAMConfig\":{\"IPv4Address\":\"10.1.0.5\"},"
+                        "\"Aliases\":[\"a1\",\"a2\"]}}");
+    assert_string_equal(at(b, "HostConfig.Dns"), "[\"192.0.2.53\"]");
+    assert_string_equal(at(b, "HostConfig.DnsSearch"), "[\"ex.test\"]");
+    assert_string_equal(at(b, "HostConfig.DnsOptions"), "[\"ndots:2\"]");
+    assert_string_equal(at(b, "HostConfig.ExtraHosts"), "[\"db:192.0.2.7\"]");
+    assert_string_equal(at(b, "MacAddress"), "\"02:42:ac:11:00:99\"");
+    assert_string_equal(at(b, "NetworkDisabled"), "<absent>");
     json_object_put(b);
 }
 
@@ -274,7 +316,28 @@ test_cli_runopts_errors(void **state)
     check_body_error(4, ARGV("run", "--ulimit", "nofile=9:1", "img"), "soft limit above hard");
     check_body_error(4, ARGV("run", "--mount", "type=bind,source=/a", "img"), "target is required");
     check_body_error(4, ARGV("run", "--mount", "type=nfs,target=/a", "img"), "unknown type");
-    check_body_error(4, ARGV("run", "-p", "80:80", "img"), "publishing ports");
+    check_body_error(4, ARGV("run", "-p", "abc", "img"),
+                     "invalid argument \"abc\" for \"-p, --publish\" flag: invalid containerPort: "
+                     "abc");
+    check_body_error(4, ARGV("run", "-p", "70000:80", "img"), "invalid hostPort: 70000");
+    check_body_error(4, ARGV("run", "-p", "80/icmp", "img"), "invalid proto: icmp");
+    check_body_error(4, ARGV("run", "-p", "1.2.3:80:80", "img"), "invalid IP address: 1.2.3");
+    check_body_error(4, ARGV("run", "-p", "8080-8082:80-81", "img"), "invalid ranges");
+    check_body_error(4, ARGV("run", "-p", "8080:", "img"), "no port specified");
+    check_body_error(4, ARGV("run", "--expose", "1:2", "img"), "invalid port format for --expose");
+    check_body_error(6, ARGV("run", "--network", "n1", "--ip", "1.2.3", "img"),
+                     "invalid argument \"1.2.3\" for \"--ip\" flag");
+    check_body_error(4, ARGV("run", "--ip", "10.0.0.9", "img"), "user defined networks only");
+    check_body_error(6, ARGV("run", "--network", "host", "--network-alias", "a", "img"),
+                     "--network-alias");
+    check_body_error(6, ARGV("run", "--network", "a", "--network", "b", "img"),
+                     "only one --network");
+    check_body_error(6, ARGV("run", "--network", "container:x", "-p", "80", "img"),
+                     "port publishing and the container type network mode");
+    check_body_error(4, ARGV("run", "--dns", "dns.example", "img"), "\"--dns\" flag");
+    check_body_error(4, ARGV("run", "--add-host", "db", "img"), "expected host:ip");
+    check_body_error(4, ARGV("run", "--add-host", "db:1.2.3.999", "img"), "\"--add-host\" flag");
+    check_body_error(4, ARGV("run", "--mac-address", "02:42", "img"), "\"--mac-address\" flag");
     check_body_error(5, ARGV("run", "--rm", "--restart", "always", "img"),
                      "Conflicting options: --restart and --rm");
     check_body_error(4, ARGV("run", "--health-interval", "often", "img"), "not a duration");
@@ -294,6 +357,7 @@ main(void)
         cmocka_unit_test(test_cli_args_count),
         cmocka_unit_test(test_cli_parse_size),
         cmocka_unit_test(test_cli_runopts_body),
+        cmocka_unit_test(test_cli_runopts_network),
         cmocka_unit_test(test_cli_runopts_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

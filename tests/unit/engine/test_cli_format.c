@@ -108,6 +108,22 @@ test_cli_tmpl_control(void **state)
 }
 
 static void
+test_cli_tmpl_parens(void **state)
+{
+    check("{{(index .Config.Env 1)}}", "B=2");
+    check("{{(.State).Status}} {{(.State).Pid}}", "running 42");
+    check("{{upper (index .Config.Env 0)}}", "A=1");
+    check("{{printf \"%s/%s\" (index .Config.Labels \"a\") .Id}}", "first/abc123");
+    check("{{index (split \"a:b\" \":\") 1}}", "b");
+    check("{{(index (split \"a:(b)\" \":\") 1)}}", "(b)");
+    check("{{(.State).Missing}}", "<no value>");
+    check("{{(.State) | json}}", "{\"Status\":\"running\",\"Pid\":42,\"Running\":true}");
+    check_error("{{(index .Config.Env 0}}", "unclosed left paren");
+    check_error("{{(.State)x}}", "unexpected \"x\"");
+    check_error("{{upper index .Id 0}}", "a function as an argument needs parentheses");
+}
+
+static void
 test_cli_tmpl_errors(void **state)
 {
     check_error("{{.Id", "unclosed action");
@@ -209,6 +225,7 @@ main(void)
         cmocka_unit_test(test_cli_tmpl_fields),
         cmocka_unit_test(test_cli_tmpl_functions),
         cmocka_unit_test(test_cli_tmpl_control),
+        cmocka_unit_test(test_cli_tmpl_parens),
         cmocka_unit_test(test_cli_tmpl_errors),
         cmocka_unit_test(test_cli_fmt_table),
         cmocka_unit_test(test_cli_fmt_table_unknown_header),
