@@ -18,6 +18,7 @@
 #include "engine/daemon.h"
 #include "engine/events/events.h"
 #include "engine/network/networks.h"
+#include "engine/store/store.h"
 
 struct net_list {
     struct eng_network **v;
@@ -53,10 +54,32 @@ event(struct eng_daemon *d, const char *action, const struct eng_network *n, con
 
 /* ---------------------------------------------------------------- filters */
 
+static int
+count_endpoint(void *data, const struct eng_store_endpoint *e, struct berth_err *err)
+{
+    (void)e;
+    (void)err;
+    ++*(size_t *)data;
+    return 0;
+}
+
+/* dangling: a user network no container is on (the predefined ones never dangle). */
+static int
+dangling(struct eng_daemon *d, const struct eng_network *n, bool *out, struct berth_err *err)
+{
+    size_t count = 0;
+    if (!n->predefined &&
+        eng_store_endpoint_each(d->store, NULL, n->id, count_endpoint, &count, err) < 0)
+        return -1;
+    *out = !n->predefined && count == 0;
+    return 0;
+}
+
 /* Whether n passes docker's network filters ({"key": {"value": true}} or {"key": ["value"]}):
  * values of one key are alternatives, every key must match. */
 static int
-match(struct json_object *filters, const struct eng_network *n, bool *ok, struct berth_err *err)
+match(struct eng_daemon *d, struct json_object *filters, const struct eng_network *n, bool *ok,
+      struct berth_err *err)
 {
     *ok = true;
     if (!filters)
@@ -95,8 +118,9 @@ match(struct json_object *filters, const struct eng_network *n, bool *ok, struct
                 any = any || strcmp(v, "local") == 0;
             else if (strcmp(key, "type") == 0) {
                 if (strcmp(v, "custom") != 0 && strcmp(v, "builtin") != 0) {
-                    json_object_put(vals);
-                    return berth_err_fail(err, EINVAL, "invalid filter: 'type'='%s'", v);
+                    berth_err_fail(err, EINVAL, "invalid filter: 'type'='%s'", v);
+                    json_object_put(vals); /* which v is in */
+                    return -1;
                 }
                 any = any || (strcmp(v, "builtin") == 0) == n->predefined;
             } else if (strcmp(key, "label") == 0 || strcmp(key, "label!") == 0) {
@@ -107,7 +131,17 @@ match(struct json_object *filters, const struct eng_network *n, bool *ok, struct
                 /* label!: the network must have none of them. */
                 any = key[5] == '!' ? (i == 0 || any) && !has : any || has;
             } else {
-                any = true; /* dangling: decided by the caller (prune) */
+                bool want = strcmp(v, "true") == 0 || strcmp(v, "1") == 0, is;
+                if (!want && strcmp(v, "false") != 0 && strcmp(v, "0") != 0) {
+                    berth_err_fail(err, EINVAL, "invalid filter: 'dangling'='%s'", v);
+                    json_object_put(vals); /* which v is in */
+                    return -1;
+                }
+                if (dangling(d, n, &is, err) < 0) {
+                    json_object_put(vals);
+                    return -1;
+                }
+                any = any || is == want;
             }
         }
         json_object_put(vals);
@@ -145,7 +179,7 @@ ENG_API_HANDLER(eng_api_networks_list)
     struct json_object *out = json_object_new_array();
     for (size_t i = 0; i < l.n; i++) {
         bool ok;
-        if (match(filters, l.v[i], &ok, err) < 0) {
+        if (match(req->d, filters, l.v[i], &ok, err) < 0) {
             json_object_put(out);
             return -1;
         }
@@ -243,7 +277,7 @@ ENG_API_HANDLER(eng_api_networks_prune)
         bool ok;
         if (l.v[i]->predefined)
             continue;
-        if (match(filters, l.v[i], &ok, err) < 0)
+        if (match(req->d, filters, l.v[i], &ok, err) < 0)
             return -1;
         if (!ok)
             continue;

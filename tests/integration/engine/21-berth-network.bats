@@ -218,6 +218,19 @@ creates_sent() {
 	run berthcli network ls --format '{{.Name}} {{.Internal}} {{.Labels}}' --filter label=tier
 	assert_status 0
 	[ "$output" = "$ID-int true tier=back" ]
+	# dangling: the user networks no container is on.
+	berthcli create --name "$ID-on-r" --network "$ID-r" busybox true >/dev/null
+	run berthcli network ls --format '{{.Name}}' --filter dangling=true
+	assert_status 0
+	[ "$output" = "$(printf '%s\n' "$ID-int" "$ID-kept" | LC_ALL=C sort)" ]
+	run berthcli network ls --format '{{.Name}}' --filter dangling=false
+	assert_output_contains "$ID-r"
+	assert_output_contains bridge
+	! echo "$output" | grep -qx "$ID-kept" || false
+	run berthcli network ls --filter dangling=maybe
+	assert_failure
+	assert_output_contains "'dangling'='maybe'"
+	berthcli rm "$ID-on-r" >/dev/null
 	# Sorted by name; the predefined ones listed too.
 	run berthcli network ls --format '{{.Name}}'
 	assert_status 0
