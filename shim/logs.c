@@ -243,14 +243,20 @@ write_out(struct shim_log *log, const struct out *o)
 
     const char *p = o->buf;
     size_t left = o->len;
+    int64_t start = log->size;
     while (left > 0) {
         ssize_t n = write(log->fd, p, left);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
+            int saved = errno;
+            /* A full disk takes part of a write: cut the file back to its last whole record,
+             * or the next record would be glued to half a line and the log unreadable. */
+            if (log->size != start && ftruncate(log->fd, (off_t)start) == 0)
+                log->size = start;
             if (!log->failing)
                 berth_warn("write log `%s`: %s (output is dropped until writes work again)",
-                           log->path, strerror(errno));
+                           log->path, strerror(saved));
             log->failing = true;
             return;
         }

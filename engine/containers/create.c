@@ -192,8 +192,13 @@ write_files(struct eng_ctr *c, const char *hostname, bool host_network, struct b
     cleanup_free char *resolv = resolv_conf(c->host_config);
     if (write_file(c->dir, "hostname", hn, err) < 0 ||
         (hosts && write_file(c->dir, "hosts", hosts, err) < 0) ||
-        write_file(c->dir, "resolv.conf", resolv, err) < 0)
+        write_file(c->dir, "resolv.conf", resolv, err) < 0) {
+        /* The folder is this create's own (mkdir above made it): none of it stays. */
+        struct berth_err e2 = BERTH_ERR_INIT;
+        if (berth_fs_rm_rf(c->dir, &e2) < 0)
+            berth_err_warn(&e2);
         return -1;
+    }
     return 0;
 }
 
