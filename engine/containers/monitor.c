@@ -156,11 +156,14 @@ monitor_exited(struct eng_daemon *d, struct eng_ctr *c, int exit_status, int64_t
      * returns: whoever waits for the exit (stop, restart, wait, remove) then finds no address
      * and a free host port, and the start of a restart, which follows the exit at once,
      * cannot have the namespace it has just made torn down by this exit's teardown. The
-     * container still reads as running meanwhile, so that no start comes in between. */
-    ctr_net_teardown(d, c);
+     * container still reads as running meanwhile, so that no start comes in between. Its
+     * disconnect events wait for the die event, as dockerd's come. */
+    bool released = ctr_net_release(d, c);
     pthread_mutex_lock(&c->lock);
     if (!is_exit_new(c)) {
         pthread_mutex_unlock(&c->lock);
+        if (released)
+            ctr_net_publish_disconnect(d, c);
         return;
     }
     c->status = ENG_CTR_EXITED;
@@ -188,6 +191,8 @@ monitor_exited(struct eng_daemon *d, struct eng_ctr *c, int exit_status, int64_t
     cleanup_json struct json_object *a = json_object_new_object();
     json_object_object_add(a, "exitCode", ctr_json_number_string(exit_status));
     ctr_event(d, c, "die", json_object_get(a));
+    if (released)
+        ctr_net_publish_disconnect(d, c);
 
     struct berth_err err = BERTH_ERR_INIT;
     if (task_delete(d, c->id, &err) < 0) {

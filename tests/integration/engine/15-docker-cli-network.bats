@@ -78,7 +78,12 @@ resolves() {
 	[ "$status" -ne 0 ]
 	assert_output_contains "No public port '81" "published for $C"
 	# Stopped, the port goes; started again, the mapping comes back.
+	local since
+	since=$(date +%s)
 	dockercli stop -t 1 "$C" >/dev/null
+	# docker's order: the container dies, then leaves its network.
+	run dockercli events --since "$since" --until "$(($(date +%s) + 1))" --format '{{.Type}} {{.Action}}'
+	[ "$(echo "$output" | grep -E '^(container die|network disconnect)$' | xargs)" = "container die network disconnect" ]
 	run curl -sf -m 2 "http://127.0.0.1:$port/"
 	[ "$status" -ne 0 ]
 	run dockercli port "$C"
