@@ -118,6 +118,11 @@ int ctr_net_record(struct eng_daemon *d, const char *id, struct json_object *eps
  * exit, at removal, at reconcile: their removal (idempotent). */
 int ctr_net_setup(struct eng_daemon *d, struct eng_ctr *c, struct berth_err *err);
 void ctr_net_teardown(struct eng_daemon *d, struct eng_ctr *c);
+/* ctr_net_teardown in two steps, for an exit whose network goes before it is recorded but
+ * whose events keep docker's order (die, then network disconnect): the removal, true when
+ * there was something to remove; then the disconnect events. */
+bool ctr_net_release(struct eng_daemon *d, struct eng_ctr *c);
+void ctr_net_publish_disconnect(struct eng_daemon *d, struct eng_ctr *c);
 /* Write c's /etc/hosts (in place: it is bind-mounted). */
 int ctr_net_write_hosts(struct eng_daemon *d, struct eng_ctr *c, struct berth_err *err);
 /* NetworkSettings of inspect. */

@@ -132,19 +132,38 @@ ctr_auto_remove_wanted(struct eng_ctr *c)
            json_object_get_boolean(v);
 }
 
+/* Whether an exit of c is still to be recorded (c->lock held): not removed or being removed,
+ * and not seen already (the event after a reconciliation, or twice). */
+static bool
+is_exit_new(struct eng_ctr *c)
+{
+    if (c->removed || c->status == ENG_CTR_REMOVING)
+        return false;
+    bool was_running =
+        c->status == ENG_CTR_RUNNING || c->status == ENG_CTR_PAUSED || c->starting || c->has_task;
+    return was_running || c->status == ENG_CTR_RESTARTING;
+}
+
 void
 monitor_exited(struct eng_daemon *d, struct eng_ctr *c, int exit_status, int64_t exited_ns)
 {
     pthread_mutex_lock(&c->lock);
-    if (c->removed || c->status == ENG_CTR_REMOVING) {
-        pthread_mutex_unlock(&c->lock);
+    bool is_new = is_exit_new(c);
+    pthread_mutex_unlock(&c->lock);
+    if (!is_new)
         return;
-    }
-    bool was_running =
-        c->status == ENG_CTR_RUNNING || c->status == ENG_CTR_PAUSED || c->starting || c->has_task;
-    if (!was_running && c->status != ENG_CTR_RESTARTING) {
-        /* Seen already (the event after a reconciliation, or twice). */
+    /* The network goes before the exit is recorded, as dockerd releases it before a stop
+     * returns: whoever waits for the exit (stop, restart, wait, remove) then finds no address
+     * and a free host port, and the start of a restart, which follows the exit at once,
+     * cannot have the namespace it has just made torn down by this exit's teardown. The
+     * container still reads as running meanwhile, so that no start comes in between. Its
+     * disconnect events wait for the die event, as dockerd's come. */
+    bool released = ctr_net_release(d, c);
+    pthread_mutex_lock(&c->lock);
+    if (!is_exit_new(c)) {
         pthread_mutex_unlock(&c->lock);
+        if (released)
+            ctr_net_publish_disconnect(d, c);
         return;
     }
     c->status = ENG_CTR_EXITED;
@@ -172,13 +191,14 @@ monitor_exited(struct eng_daemon *d, struct eng_ctr *c, int exit_status, int64_t
     cleanup_json struct json_object *a = json_object_new_object();
     json_object_object_add(a, "exitCode", ctr_json_number_string(exit_status));
     ctr_event(d, c, "die", json_object_get(a));
+    if (released)
+        ctr_net_publish_disconnect(d, c);
 
     struct berth_err err = BERTH_ERR_INIT;
     if (task_delete(d, c->id, &err) < 0) {
         berth_err_wrap(&err, "container %.12s: delete its task", c->id);
         berth_err_warn(&err);
     }
-    ctr_net_teardown(d, c);
     if (restart || remove)
         schedule(d, c, delay, remove);
 }

@@ -574,23 +574,36 @@ ctr_net_setup(struct eng_daemon *d, struct eng_ctr *c, struct berth_err *err)
     return 0;
 }
 
-void
-ctr_net_teardown(struct eng_daemon *d, struct eng_ctr *c)
+bool
+ctr_net_release(struct eng_daemon *d, struct eng_ctr *c)
 {
     const char *network;
     if (ctr_net_kind(d, c->host_config, &network) != CTR_NET_CNI)
-        return;
+        return false;
     cleanup_cni struct cni_ctx x;
     cni_open(d, &x);
     cleanup_free char *ns = eng_network_netns_path(d, c->id);
     if (!eng_cni_has_cached(&x.cni, c->id) && !berth_fs_exists(ns))
-        return;
+        return false;
     pthread_mutex_lock(&d->containers->net_lock);
     teardown(d, &x, c);
     pthread_mutex_unlock(&d->containers->net_lock);
     refresh_peers(d, c);
+    return true;
+}
+
+void
+ctr_net_publish_disconnect(struct eng_daemon *d, struct eng_ctr *c)
+{
     cleanup_json struct json_object *eps = endpoints(d, c->id, NULL);
     publish(d, c, eps, "disconnect");
+}
+
+void
+ctr_net_teardown(struct eng_daemon *d, struct eng_ctr *c)
+{
+    if (ctr_net_release(d, c))
+        ctr_net_publish_disconnect(d, c);
 }
 
 /* ---------------------------------------------------------------- connect, disconnect */

@@ -450,8 +450,8 @@ eng_network_create(struct eng_daemon *d, const struct eng_network_spec *s, char 
             goto out;
         }
     struct eng_ipnet subnet, range = {0};
-    uint32_t gateway;
-    bool has_range;
+    uint32_t gateway = 0;
+    bool has_range = false;
     if (check_addresses(s, v, n, &subnet, &gateway, &range, &has_range, err) < 0)
         goto out;
 
