@@ -15,19 +15,9 @@ load ../supervisor/supervisor-helpers
 load engine-helpers
 
 setup() {
-	[ "$(id -u)" = 0 ] || skip "needs root"
-	[ -x /usr/lib/cni/bridge ] || skip "the CNI plugins are not installed"
-	engine_setup
+	engine_setup_network bt 231
 	command -v docker >/dev/null || skip "the docker CLI is not installed"
-	BR=bt$((BATS_TEST_NUMBER % 100))n$$
-	BR=${BR:0:15}
-	BERTHD_BRIDGE=$BR
-	printf '{"bip": "10.231.%d.1/24"}\n' $((BATS_TEST_NUMBER % 250)) >"$TMP/daemon.json"
-	start_supervisor
-	start_berthd
 	load_busybox
-	C=$ID-c
-	N=$((BATS_TEST_NUMBER % 250))
 }
 
 teardown() {
@@ -36,19 +26,6 @@ teardown() {
 	engine_teardown
 }
 
-# At teardown: every container, the test's user networks and its bridge.
-net_cleanup() {
-	local c n
-	if [ -n "${BERTHD_PID:-}" ]; then
-		for c in $(dockercli ps -aq 2>/dev/null); do
-			dockercli rm -f "$c" >/dev/null 2>&1 || true
-		done
-		for n in $(dockercli network ls -q --filter type=custom 2>/dev/null); do
-			dockercli network rm "$n" >/dev/null 2>&1 || true
-		done
-	fi
-	ip link delete "$BR" 2>/dev/null || true
-}
 
 # Host-local address files and network namespaces of the test's berthd.
 count_ips() { find "$EROOT/network/ipam" -type f ! -name 'last_reserved_ip*' ! -name lock 2>/dev/null | wc -l; }

@@ -15,19 +15,9 @@ load ../supervisor/supervisor-helpers
 load engine-helpers
 
 setup() {
-	[ "$(id -u)" = 0 ] || skip "needs root"
-	[ -x /usr/lib/cni/bridge ] || skip "the CNI plugins are not installed"
-	engine_setup
+	engine_setup_network bc 241
 	command -v docker >/dev/null || skip "the docker CLI is not installed"
-	N=$((BATS_TEST_NUMBER % 250))
-	BR=bc${N}n$$
-	BR=${BR:0:15}
-	BERTHD_BRIDGE=$BR
-	printf '{"bip": "10.241.%d.1/24"}\n' "$N" >"$TMP/daemon.json"
-	start_supervisor
-	start_berthd
 	load_busybox
-	C=$ID-c
 }
 
 teardown() {
@@ -36,19 +26,6 @@ teardown() {
 	engine_teardown
 }
 
-# At teardown: every container, the test's user networks and its bridge.
-net_cleanup() {
-	local c n
-	if [ -n "${BERTHD_PID:-}" ]; then
-		for c in $(dockercli ps -aq 2>/dev/null); do
-			dockercli rm -f "$c" >/dev/null 2>&1 || true
-		done
-		for n in $(dockercli network ls -q --filter type=custom 2>/dev/null); do
-			dockercli network rm "$n" >/dev/null 2>&1 || true
-		done
-	fi
-	ip link delete "$BR" 2>/dev/null || true
-}
 
 inspect_f() {
 	dockercli inspect --format "$1" "$2"

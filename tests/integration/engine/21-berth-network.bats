@@ -18,17 +18,8 @@ load engine-helpers
 BERTH=$(bin_of engine/berth)
 
 setup() {
-	[ "$(id -u)" = 0 ] || skip "needs root"
-	[ -x /usr/lib/cni/bridge ] || skip "the CNI plugins are not installed"
-	engine_setup
-	N=$((BATS_TEST_NUMBER % 250))
-	BR=bc$((BATS_TEST_NUMBER % 100))n$$
-	BR=${BR:0:15}
-	BERTHD_BRIDGE=$BR
-	printf '{"bip": "10.241.%d.1/24"}\n' "$N" >"$TMP/daemon.json"
-	start_supervisor
-	start_berthd
-	C=$ID-c
+	engine_setup_network bb 247
+	NET_CLI=berthcli
 	run berthcli load -i "$(busybox_tar)"
 	assert_status 0
 }
@@ -51,19 +42,6 @@ busybox_tar() {
 	echo "$tar"
 }
 
-# At teardown, through berthd while it runs: every container, the test's networks, its bridge.
-net_cleanup() {
-	local c n
-	if [ -n "${BERTHD_PID:-}" ]; then
-		for c in $(berthcli ps -aq 2>/dev/null); do
-			berthcli rm -f "$c" >/dev/null 2>&1 || true
-		done
-		for n in $(berthcli network ls -q --filter type=custom 2>/dev/null); do
-			berthcli network rm "$n" >/dev/null 2>&1 || true
-		done
-	fi
-	ip link delete "$BR" 2>/dev/null || true
-}
 
 # free_port: a TCP port of 20000-29999 nothing listens on (nor binds, for the ones it checks).
 free_port() {

@@ -15,6 +15,13 @@
 #   api [CURL ARGS...] PATH curl on the socket: prints the body, then a last line with the
 #                           status; PATH is appended to http://berthd
 #   dockercli ARGS...       the docker CLI against berthd, bounded in time
+#   engine_setup_network P O  engine_setup for the network tests: a supervisor and a berthd
+#                           whose default network is a bridge of the test's own (P, a short
+#                           prefix, the test's number and the shell's pid: $BR) on
+#                           10.O.N.0/24 (N the test's number); C names the test's container
+#   net_cleanup             at teardown, through berthd while it runs: every container, the
+#                           test's user networks, its bridge ($NET_CLI: the CLI that does it,
+#                           dockercli by default)
 #   load_busybox            load busybox:latest (contrib/busybox-image, berth's default
 #                           image; built once per file) into berthd with docker load
 # and stops both daemons at teardown; in a sanitizer build the test fails when berthd
@@ -46,6 +53,34 @@ engine_setup_containers() {
 	C=$ID-c
 	V=$ID-v
 	on_teardown remove_all_containers
+}
+
+engine_setup_network() {
+	local prefix=$1 octet=$2
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	[ -x /usr/lib/cni/bridge ] || skip "the CNI plugins are not installed"
+	engine_setup
+	N=$((BATS_TEST_NUMBER % 250))
+	BR=$prefix${N}n$$
+	BR=${BR:0:15}
+	BERTHD_BRIDGE=$BR
+	printf '{"bip": "10.%d.%d.1/24"}\n' "$octet" "$N" >"$TMP/daemon.json"
+	start_supervisor
+	start_berthd
+	C=$ID-c
+}
+
+net_cleanup() {
+	local c n cli=${NET_CLI:-dockercli}
+	if [ -n "${BERTHD_PID:-}" ]; then
+		for c in $($cli ps -aq 2>/dev/null); do
+			$cli rm -f "$c" >/dev/null 2>&1 || true
+		done
+		for n in $($cli network ls -q --filter type=custom 2>/dev/null); do
+			$cli network rm "$n" >/dev/null 2>&1 || true
+		done
+	fi
+	ip link delete "$BR" 2>/dev/null || true
 }
 
 remove_all_containers() {
