@@ -400,11 +400,11 @@ urlenc() {
 	# One stream only, through the API (a multiplexed stream: stream 1 is stdout).
 	curl -sS --unix-socket "$ESOCK" -o "$TMP/out" "http://berthd/containers/$id/logs?stdout=1"
 	grep -q out3 "$TMP/out"
-	! grep -q err "$TMP/out"
+	! grep -q err "$TMP/out" || false
 	[ "$(head -c1 "$TMP/out" | od -An -tu1 | tr -d ' ')" = 1 ]
 	curl -sS --unix-socket "$ESOCK" -o "$TMP/err" "http://berthd/containers/$id/logs?stderr=1"
 	grep -q err3 "$TMP/err"
-	! grep -q out "$TMP/err"
+	! grep -q out "$TMP/err" || false
 	[ "$(head -c1 "$TMP/err" | od -An -tu1 | tr -d ' ')" = 2 ]
 	# Neither stream: 400, as dockerd.
 	run api "/containers/$id/logs"

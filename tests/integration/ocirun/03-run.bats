@@ -132,7 +132,7 @@ load ../helpers
 	assert_status 0
 	run ocirun list -q
 	assert_status 0
-	! grep -qx "$ID" <<<"$output"
+	! grep -qx "$ID" <<<"$output" || false
 	assert_nothing_left
 }
 

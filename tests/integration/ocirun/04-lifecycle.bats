@@ -56,7 +56,7 @@ bundle_with_witness() {
 	run ocirun delete "$ID"
 	assert_status 0
 	run ocirun list -q
-	! grep -qx "$ID" <<<"$output"
+	! grep -qx "$ID" <<<"$output" || false
 	[ ! -e "$ROOT/$ID" ]
 	run ocirun state "$ID"
 	assert_failure

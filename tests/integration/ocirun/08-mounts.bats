@@ -32,7 +32,7 @@ mount_opts_of() {
 	run_file run_fg
 	assert_status 0
 	[ "${lines[0]}" = from-host ]
-	! grep -q WROTE <<<"$output"
+	! grep -q WROTE <<<"$output" || false
 	[ ! -e "$TMP/data/out" ]
 	[[ "$(awk '{print $6}' <<<"${lines[-1]}")" == ro* ]]
 }
@@ -188,7 +188,7 @@ mount_opts_of() {
 	config_args sh -c 'if touch /x 2>/dev/null; then echo ROOT-WRITABLE; fi; touch /tmp/x && echo tmp-ok; awk "\$5 == \"/\" {print \$6}" /proc/self/mountinfo'
 	run_file run_fg
 	assert_status 0
-	! grep -q ROOT-WRITABLE <<<"$output"
+	! grep -q ROOT-WRITABLE <<<"$output" || false
 	[ "${lines[0]}" = tmp-ok ]
 	[[ "${lines[1]}" == ro* ]]
 	[ ! -e "$BUNDLE/rootfs/x" ]

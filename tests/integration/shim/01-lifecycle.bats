@@ -21,7 +21,7 @@ load shim
 	[ "$(ps -o sid= -p "$pid" | tr -d ' ')" != "$(ps -o sid= -p $$ | tr -d ' ')" ]
 	[ "$(readlink "/proc/$pid/fd/0")" = /dev/null ]
 	[ "$(readlink "/proc/$pid/cwd")" = "$BUNDLE" ]
-	! ls -l "/proc/$pid/fd" | grep -q "$TMP/inherited"
+	! ls -l "/proc/$pid/fd" | grep -q "$TMP/inherited" || false
 	grep -q 'tag=shim' "$BUNDLE/shim.log"
 
 	run_file sc Connect

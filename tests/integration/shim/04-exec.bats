@@ -42,7 +42,7 @@ running_task() {
 	retry 20 0.1 has_event exec-started e1
 	retry 20 0.1 has_event exit e1
 	# An exec's output is not the container's log.
-	! grep -q from-exec "$LOG"
+	! grep -q from-exec "$LOG" || false
 
 	run_file sc List
 	[ "$(jq '.processes | length' "$OUTFILE")" = 2 ]

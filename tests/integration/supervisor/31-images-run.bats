@@ -90,7 +90,7 @@ spec_file() {
 	ctr tasks kill -s KILL "$ID"
 	retry 50 0.1 task_status_is "$ID" STOPPED
 	ctr tasks rm "$ID"
-	! is_mounted "$(bundle_rootfs "$ID")"
+	! is_mounted "$(bundle_rootfs "$ID")" || false
 	[ ! -e "$SSTATE/tasks/default/$ID" ]
 	# The snapshot keeps what was written (the unmount removed nothing through the mount).
 	[ "$(cat "$upper/from-task")" = written ]
@@ -152,7 +152,7 @@ spec_file() {
 	ctr tasks kill -s KILL "$ID"
 	retry 50 0.1 task_status_is "$ID" STOPPED
 	ctr tasks rm "$ID"
-	! is_mounted "$(bundle_rootfs "$ID")"
+	! is_mounted "$(bundle_rootfs "$ID")" || false
 	ctr containers rm "$ID"
 	[ -z "$(ctr snapshots ls | awk -v k="$ID" '$1 == k')" ]
 	[ -z "$(mounts_under "$SSTATE")" ]
@@ -289,7 +289,7 @@ pull() {
 	ctr tasks kill -s KILL "$ID"
 	retry 50 0.1 task_status_is "$ID" STOPPED
 	ctr containers rm "$ID"
-	! is_mounted "$(bundle_rootfs "$ID")"
+	! is_mounted "$(bundle_rootfs "$ID")" || false
 	[ -z "$(ctr snapshots ls | awk -v k="$ID" '$1 == k')" ]
 	[ -z "$(ctr containers ls -q)" ]
 
@@ -395,7 +395,7 @@ pull() {
 	ctr tasks kill -s KILL "$ID"
 	retry 50 0.1 task_status_is "$ID" STOPPED
 	ctr tasks rm "$ID"
-	! is_mounted "$(bundle_rootfs "$ID")"
+	! is_mounted "$(bundle_rootfs "$ID")" || false
 	ctr containers rm "$ID"
 	[ -z "$(mounts_under "$SSTATE")" ]
 }
