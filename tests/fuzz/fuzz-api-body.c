@@ -12,7 +12,9 @@
  *      of Cmd, Env and Privileged;
  *   3  POST /networks/create: IPAM.Config's Subnet, Gateway and IPRange as addresses;
  *   4  POST /volumes/create: Name as a volume name;
- *   5  a container name (?name= of create, POST /containers/{id}/rename), the raw bytes.
+ *   5  a container name (?name= of create, POST /containers/{id}/rename), the raw bytes;
+ *   6  POST /containers/{id}/update: the body merged into a created container's HostConfig
+ *      and made into OCI resources (eng_api_update_parse), without the task or the store.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +29,7 @@
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/json.h"
+#include "engine/api/handlers.h"
 #include "engine/api/request.h"
 #include "engine/containers/containers.h"
 #include "engine/containers/internal.h"
@@ -147,6 +150,24 @@ exec_create(struct json_object *body)
 }
 
 static void
+update(struct json_object *body)
+{
+    cleanup_err struct berth_err err = BERTH_ERR_INIT;
+    struct eng_ctr *c = ctr_new(ID, "fuzz");
+    c->config = json_tokener_parse("{\"Image\":\"busybox\",\"Cmd\":[\"sh\"]}");
+    c->host_config = json_tokener_parse("{\"Memory\":67108864,\"AutoRemove\":false,"
+                                        "\"RestartPolicy\":{\"Name\":\"no\"}}");
+    cleanup_json struct json_object *hc = NULL, *res = NULL;
+    if (eng_api_update_parse(c, body, &hc, &res, &err) < 0) {
+        if (!err.msg || hc || res)
+            abort();
+    } else if (!hc || !res) {
+        abort();
+    }
+    eng_ctr_put(c);
+}
+
+static void
 address(struct json_object *o, const char *key, bool net)
 {
     cleanup_err struct berth_err err = BERTH_ERR_INIT;
@@ -195,7 +216,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    unsigned kind = data[0] % 6;
+    unsigned kind = data[0] % 7;
     cleanup_free char *body_text = xstrndup((const char *)data + 1, size - 1);
     if (kind == 5) {
         (void)ctr_name_valid(body_text);
@@ -221,6 +242,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 2: exec_create(body); break;
     case 3: network_create(body); break;
     case 4: volume_create(body); break;
+    case 6: update(body); break;
     }
     return 0;
 }
