@@ -93,7 +93,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (sup_unpack_apply_fd(fd, target, NULL, &stats, &err) < 0) {
         if (!err.msg)
             abort();
+        if (getenv("BERTH_FUZZ_DEBUG"))
+            fprintf(stderr, "refused: %s\n", err.msg); /* to check what a seed reaches */
         berth_err_clear(&err);
+    } else if (getenv("BERTH_FUZZ_DEBUG")) {
+        fprintf(stderr, "applied: %llu entries\n", (unsigned long long)stats.entries);
     }
 
     static const char *const allowed[] = {"target", "canary"};
