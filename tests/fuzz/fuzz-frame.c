@@ -4,7 +4,7 @@
  * the supervisor reads replies and events. The input is a byte stream: frames are decoded one
  * after another as the incremental reader does; each frame's payload is unpacked with every
  * message type the shim serves or sends, as server.c does for the method it names; a decoded
- * frame must encode to bytes that decode to the same frame.
+ * frame without unknown fields must encode to bytes that decode to the same frame.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -55,6 +55,13 @@ roundtrip(const berth_frame *f)
 
     if (berth_frame_encode(f, &buf, &len, &err) < 0)
         abort(); /* it was decoded, so it is not above the maximum */
+    /* Unknown fields are packed again as they were kept, and libprotobuf-c keeps one it
+     * should refuse: field number 0 written as a two-byte varint (80 00) is taken as an
+     * unknown field, packed back as the one-byte tag 00, which the same library refuses.
+     * berth never sends a decoded frame on (replies and events are new frames), so only
+     * frames without unknown fields must come back equal. */
+    if (f->base.n_unknown_fields > 0)
+        return;
     if (berth_frame_decode(buf, len, &g, &used, &err) != 1 || used != len)
         abort();
     if (g->id != f->id || g->code != f->code || strcmp(g->method, f->method) != 0 ||
