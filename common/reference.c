@@ -269,17 +269,26 @@ check_path(const char *path, struct berth_err *err)
 
 /* ---- Whole references ------------------------------------------------------------------- */
 
+/* Whether name's first component is read as a domain (reference.h: it has a '/' after it and
+ * holds '.' or ':', is "localhost", or has an upper-case letter). */
+static bool
+leads_with_domain(const char *name)
+{
+    const char *slash = strchr(name, '/');
+    size_t first_len = slash ? (size_t)(slash - name) : 0;
+    return slash &&
+           (memchr(name, '.', first_len) || memchr(name, ':', first_len) ||
+            (first_len == 9 && strncmp(name, "localhost", 9) == 0) || has_upper(name, first_len));
+}
+
 /* Split name into domain and path (new strings), normalized (reference.h). */
 static void
 split_domain(const char *name, char **domain, char **path)
 {
     const char *slash = strchr(name, '/');
     size_t first_len = slash ? (size_t)(slash - name) : 0;
-    bool is_domain = slash && (memchr(name, '.', first_len) || memchr(name, ':', first_len) ||
-                               (first_len == 9 && strncmp(name, "localhost", 9) == 0) ||
-                               has_upper(name, first_len));
 
-    if (is_domain) {
+    if (leads_with_domain(name)) {
         *domain = xstrndup(name, first_len);
         *path = xstrdup(slash + 1);
     } else {
@@ -393,7 +402,9 @@ berth_ref_familiar(const struct berth_ref *ref)
     const char *path = ref->path;
     size_t prefix_len = strlen(OFFICIAL_PREFIX);
 
-    if (strcmp(ref->domain, BERTH_REF_DEFAULT_DOMAIN) != 0) {
+    /* A docker.io path whose first component looks like a host ("docker.io/a.b/c") keeps its
+     * domain: dropped, the short form would name the registry a.b. */
+    if (strcmp(ref->domain, BERTH_REF_DEFAULT_DOMAIN) != 0 || leads_with_domain(path)) {
         cleanup_free char *name = berth_ref_name(ref);
         return with_suffixes(name, ref);
     }

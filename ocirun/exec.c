@@ -296,7 +296,6 @@ static pid_t
 await_exec(int sync_fd, pid_t helper, const struct ocirun_seccomp *seccomp,
            const struct ocirun_state *st, struct berth_err *err)
 {
-    cleanup_free char *text = NULL;
     int code = 0;
     int type = ocirun_sync_recv_code(sync_fd, &code, err);
     while (waitpid(helper, NULL, 0) < 0 && errno == EINTR)

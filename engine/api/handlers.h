@@ -9,6 +9,8 @@
 
 struct berth_err;
 struct eng_api_req;
+struct eng_ctr;
+struct json_object;
 
 #define ENG_API_HANDLER(name) int name(struct eng_api_req *req, struct berth_err *err)
 
@@ -73,6 +75,11 @@ ENG_API_HANDLER(eng_api_exec_resize);
 /* stats.c */
 ENG_API_HANDLER(eng_api_containers_stats);
 ENG_API_HANDLER(eng_api_containers_update);
+/* An update body applied to a copy of c's HostConfig (*hc_out) and the OCI linux.resources
+ * that HostConfig makes (*res_out), both new; EINVAL naming the field otherwise. No I/O: the
+ * handler's first step, and what tests/fuzz feeds bodies to. */
+int eng_api_update_parse(struct eng_ctr *c, struct json_object *body, struct json_object **hc_out,
+                         struct json_object **res_out, struct berth_err *err);
 
 /* archive.c */
 ENG_API_HANDLER(eng_api_containers_archive_stat);

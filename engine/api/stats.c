@@ -432,17 +432,29 @@ update_rollback(struct eng_daemon *d, struct eng_ctr *c, bool task, bool spec)
     berth_err_clear(&e2);
 }
 
-static int
-update_locked(struct eng_daemon *d, struct eng_ctr *c, struct json_object *body,
-              struct berth_err *err)
+int
+eng_api_update_parse(struct eng_ctr *c, struct json_object *body, struct json_object **hc_out,
+                     struct json_object **res_out, struct berth_err *err)
 {
     cleanup_json struct json_object *hc = NULL;
     if (json_object_deep_copy(c->host_config, &hc, NULL) < 0 || !hc)
         hc = json_object_new_object();
     if (merge_resources(body, hc, err) < 0 || merge_restart_policy(body, hc, err) < 0)
         return -1;
-    cleanup_json struct json_object *res = oci_resources(c, hc, err);
+    struct json_object *res = oci_resources(c, hc, err);
     if (!res)
+        return -1;
+    *hc_out = steal_ptr(&hc);
+    *res_out = res;
+    return 0;
+}
+
+static int
+update_locked(struct eng_daemon *d, struct eng_ctr *c, struct json_object *body,
+              struct berth_err *err)
+{
+    cleanup_json struct json_object *hc = NULL, *res = NULL;
+    if (eng_api_update_parse(c, body, &hc, &res, err) < 0)
         return -1;
     pthread_mutex_lock(&c->lock);
     bool running = c->status == ENG_CTR_RUNNING || c->status == ENG_CTR_PAUSED;

@@ -72,6 +72,11 @@ test_berth_ref_parse_good(void **state)
          "user/app/sub", "latest", NULL},
         {"library/a/b", "docker.io/library/a/b:latest", "library/a/b:latest", "docker.io",
          "library/a/b", "latest", NULL},
+        /* a docker.io path that starts like a host keeps docker.io in the short form */
+        {"docker.io/quay.io/org/app", "docker.io/quay.io/org/app:latest",
+         "docker.io/quay.io/org/app:latest", "docker.io", "quay.io/org/app", "latest", NULL},
+        {"docker.io/localhost/x:1", "docker.io/localhost/x:1", "docker.io/localhost/x:1",
+         "docker.io", "localhost/x", "1", NULL},
         /* other registries */
         {"quay.io/coreos/etcd:v3.5", "quay.io/coreos/etcd:v3.5", "quay.io/coreos/etcd:v3.5",
          "quay.io", "coreos/etcd", "v3.5", NULL},
