@@ -33,6 +33,7 @@ struct task {
     bool ready;                  /* create finished */
     bool dead;                   /* the shim died: stopped for good */
     bool removed;                /* out of the registry */
+    bool deleting;               /* a Delete of the init is under way; others wait for it */
     uint32_t pid;
     struct task_exit *exits;
 };

@@ -640,9 +640,37 @@ publish_delete(struct task *task, const Berth__Supervisor__V1__DeleteResponse *r
     sup_events_publish(task->owner->events, task->info.ns, "/tasks/delete", &ev.base);
 }
 
-// Delete of the init process: the shim deletes the container and exits.
+static int delete_init_once(struct task *task, Berth__Supervisor__V1__DeleteResponse **out,
+                            struct berth_err *err);
+
+// Delete of the init process, one at a time: a second Delete (a client's, while the exit's
+// own is under way) waits for the first, and then finds the task gone or still there (the
+// first failed) and tries itself, rather than find the shim leaving and fail.
 static int
 delete_init(struct task *task, Berth__Supervisor__V1__DeleteResponse **out, struct berth_err *err)
+{
+    struct sup_tasks *t = task->owner;
+    pthread_mutex_lock(&t->lock);
+    while (task->deleting && !task->removed)
+        pthread_cond_wait(&t->cond, &t->lock);
+    if (task->removed) {
+        pthread_mutex_unlock(&t->lock);
+        return berth_err_fail(err, ENOENT, "task `%s` not found", task->info.id);
+    }
+    task->deleting = true;
+    pthread_mutex_unlock(&t->lock);
+    int rc = delete_init_once(task, out, err);
+    pthread_mutex_lock(&t->lock);
+    task->deleting = false;
+    pthread_cond_broadcast(&t->cond);
+    pthread_mutex_unlock(&t->lock);
+    return rc;
+}
+
+// The shim deletes the container and exits.
+static int
+delete_init_once(struct task *task, Berth__Supervisor__V1__DeleteResponse **out,
+                 struct berth_err *err)
 {
     uint32_t pid = 0, status = 0;
     int64_t at = 0;

@@ -66,8 +66,9 @@ client() {
 			"http://berthd/exec/$eid/start" 2>&1 | tr -d '\0\1\2') ||
 			echo "client $k: exec start $i failed" >>"$TMP/load.err"
 		[[ "$out" == *"hi-$k-$i"* ]] || echo "client $k: exec $i printed [$out]" >>"$TMP/load.err"
-		curl -sSf --unix-socket "$ESOCK" -X DELETE "http://berthd/containers/$id?force=1" ||
-			echo "client $k: remove $i failed" >>"$TMP/load.err"
+		out=$(curl -sS --unix-socket "$ESOCK" -X DELETE -w '%{http_code}' \
+			"http://berthd/containers/$id?force=1")
+		[ "$out" = 204 ] || echo "client $k: remove $i: $out" >>"$TMP/load.err"
 	done
 }
 
