@@ -117,8 +117,10 @@ client() {
 		dockercli run -d --name "$ID-log-$i" busybox sh -c \
 			"i=0; while [ \$i -lt $LOG_SECONDS ]; do yes \$(printf '%099d' \$i) | head -n 10000; i=\$((i+1)); sleep 1; done; echo END" \
 			>/dev/null
-		# The reader follows from the start; it ends when the container does.
-		dockercli logs -f "$ID-log-$i" >"$TMP/reader-$i" 2>&1 3>&- &
+		# The reader follows from the start; it ends when the container does, which on a
+		# machine that cannot carry the whole rate is well after LOG_SECONDS.
+		DOCKER_HOST="unix://$ESOCK" timeout -k 5 $((LOG_SECONDS * 20 + 120)) \
+			docker logs -f "$ID-log-$i" >"$TMP/reader-$i" 2>&1 3>&- &
 		pids+=($!)
 	done
 	for i in "${pids[@]}"; do
